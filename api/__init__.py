@@ -1,0 +1,1 @@
+"""HTTP (FastAPI), the dashboard and the ``trygg`` CLI. The only layer that knows HTTP."""

@@ -1,0 +1,54 @@
+"""The FastAPI application factory. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.limits import BodySizeLimit
+from api.routes import entries, health, registry
+from ledger.settings import Settings
+from ledger.system import System
+
+DESCRIPTION = """\
+Trygg Ledger holds the joint safety work of a *medborgarlöfte* as an append-only,
+event-sourced ledger. Partner systems post activities and observations; the
+steering group reads what was promised and delivered; auditors verify history.
+
+Authenticate with `Authorization: Bearer <API key>`. Errors are JSON:
+`{"code": "...", "detail": "..."}`.
+"""
+
+
+def create_app(settings: Settings | None = None, system: System | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = system is None
+        app.state.system = system or System(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.system.close()
+
+    app = FastAPI(
+        title="Trygg Ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if system is not None:
+        app.state.system = system
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(registry.router)
+    app.include_router(entries.activities)
+    app.include_router(entries.observations)
+    return app

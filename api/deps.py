@@ -1,0 +1,37 @@
+"""Request dependencies: the system and the authenticated caller."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ledger.access import Principal
+from ledger.application import Ledger
+from ledger.errors import Unauthenticated
+from ledger.system import System
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tl_…`")
+
+
+def get_system(request: Request) -> System:
+    return request.app.state.system
+
+
+def get_ledger(request: Request) -> Ledger:
+    return request.app.state.system.ledger
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthenticated("send an API key: Authorization: Bearer <token>")
+    principal = request.app.state.system.keys.authenticate(credentials.credentials)
+    if principal is None:
+        raise Unauthenticated("unknown or revoked API key")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]

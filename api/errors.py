@@ -1,0 +1,134 @@
+"""The one place where errors become HTTP responses: ``{"code", "detail", …}``.
+
+Domain errors carry their own code; infrastructure failures (the database is
+down or read-only) become a clean 503 with ``Retry-After``; anything else is a
+logged 500 that never leaks internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.limits import BodyTooLarge
+from ledger import errors as e
+from ledger.screening import PERSONAL_DATA
+
+log = logging.getLogger("trygg.api")
+
+STATUS: dict[type[e.LedgerError], int] = {
+    e.InvalidInput: 422,
+    e.Unauthenticated: 401,
+    e.Forbidden: 403,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.Unavailable: 503,
+}
+
+HTTP_CODES = {
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def status_of(error: e.LedgerError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "detail": detail, **extra}
+
+
+async def _ledger_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.LedgerError)
+    status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "5"}
+    return JSONResponse(error_body(exc.code, exc.detail, **exc.extra), status, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        where = parts.pop(0)
+        if not parts:
+            return "body" if where == "body" else where
+    return ".".join(str(p) for p in parts)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field(tuple(err.get("loc", ()))), "reason": str(err.get("msg", "invalid"))}
+        for err in exc.errors()
+    ]
+    types = {err.get("type") for err in exc.errors()}
+    if "json_invalid" in types:
+        code = "invalid_json"
+    elif PERSONAL_DATA in types:
+        code = PERSONAL_DATA
+    else:
+        code = e.InvalidInput.code
+    detail = "; ".join(f"{x['field']}: {x['reason']}" for x in errors[:5])
+    if len(errors) > 5:
+        detail += f"; and {len(errors) - 5} more"
+    return JSONResponse(error_body(code, detail, errors=errors), 422)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    return JSONResponse(
+        error_body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", exc)
+    return JSONResponse(
+        error_body("unavailable", "the database is unavailable right now; retry shortly"),
+        503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _body_too_large(request: Request, _: Exception) -> JSONResponse:
+    limit = request.app.state.settings.max_body_bytes
+    return JSONResponse(
+        error_body("body_too_large", f"the request body is larger than {limit} bytes"), 413
+    )
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(error_body("internal_error", "an unexpected error; it was logged"), 500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(e.LedgerError, _ledger_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(BodyTooLarge, _body_too_large)
+    for infra in (
+        PersistenceError,
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        psycopg.OperationalError,
+    ):
+        app.add_exception_handler(infra, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,76 @@
+"""Activities and observations: one router shape for both kinds of ledger entry.
+
+No ``from __future__ import annotations`` here: FastAPI reads the body types
+from the closures of ``entry_router``.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import Caller, LedgerDep
+from ledger.entry_service import ACTIVITY, OBSERVATION, EntryType
+from ledger.inputs import (
+    ActivityBatchIn,
+    ActivityIn,
+    CorrectionIn,
+    ObservationBatchIn,
+    ObservationIn,
+    RetractionIn,
+)
+
+
+def entry_router(
+    kind: EntryType, path: str, single: type[Any], batch: type[Any], tag: str
+) -> APIRouter:
+    router = APIRouter(prefix=f"/v1/{path}", tags=[tag])
+
+    @router.post(
+        "",
+        status_code=201,
+        summary=f"Record one {kind.noun} (idempotent by external_id)",
+        responses={200: {"description": "a replay of an already stored external_id"}},
+    )
+    def record(body: single, who: Caller, ledger: LedgerDep) -> JSONResponse:  # type: ignore[valid-type]
+        receipt = ledger.record_entry(kind, who, body)
+        return JSONResponse(receipt.as_dict(), status_code=201 if receipt.created else 200)
+
+    @router.post(
+        "/batch",
+        status_code=201,
+        summary=f"Record up to 1,000 {path} in one transaction",
+        responses={200: {"description": "every item was already stored"}},
+    )
+    def record_batch(body: batch, who: Caller, ledger: LedgerDep) -> JSONResponse:  # type: ignore[valid-type]
+        receipt = ledger.record_entries(kind, who, body.items)
+        return JSONResponse(receipt.as_dict(), status_code=201 if receipt.created else 200)
+
+    @router.get("/{entry_id}", summary=f"The current state of one {kind.noun}")
+    def get(entry_id: UUID, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
+        return ledger.get_entry(kind, who, entry_id).as_dict()
+
+    @router.get("/{entry_id}/history", summary=f"Every event of one {kind.noun}, in order")
+    def history(entry_id: UUID, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
+        return {"events": ledger.entry_history(kind, who, entry_id)}
+
+    @router.post("/{entry_id}/corrections", summary=f"Correct one {kind.noun}, with a reason")
+    def correct(
+        entry_id: UUID, body: CorrectionIn, who: Caller, ledger: LedgerDep
+    ) -> dict[str, Any]:
+        return ledger.correct_entry(kind, who, entry_id, body).as_dict()
+
+    @router.post("/{entry_id}/retraction", summary=f"Retract one {kind.noun}, with a reason")
+    def retract(
+        entry_id: UUID, body: RetractionIn, who: Caller, ledger: LedgerDep
+    ) -> dict[str, Any]:
+        return ledger.retract_entry(kind, who, entry_id, body).as_dict()
+
+    return router
+
+
+activities = entry_router(ACTIVITY, "activities", ActivityIn, ActivityBatchIn, "activities")
+observations = entry_router(
+    OBSERVATION, "observations", ObservationIn, ObservationBatchIn, "observations"
+)

@@ -1,0 +1,52 @@
+"""The application service: the only way to change anything in the ledger.
+
+Every command is one method that checks the caller, validates, and ends in one
+``save`` (one transaction). Queries return aggregates; nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import Application
+
+from ledger.domain import Actor, Station
+from ledger.entry_service import EntryCommands
+from ledger.registry_service import RegistryCommands
+from ledger.settings import Settings
+from ledger.storage import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger(RegistryCommands, EntryCommands, Application[Any]):
+    # The PostgreSQL event table is named after the application: "ledger_events".
+    name = "Ledger"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        database: Database | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database or Database.from_settings(settings)
+        self.clock = clock
+        self.clock_skew_seconds = settings.clock_skew_seconds
+        self.max_batch_items = settings.max_batch_items
+        self._station_cache: dict[str, Station] = {}
+        self._actor_cache: dict[str, Actor] = {}
+        super().__init__(env=self.database.eventsourcing_env())
+
+    @property
+    def events_table(self) -> str:
+        return str(getattr(self.recorder, "events_table_name", "stored_events"))
+
+    def last_position(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0

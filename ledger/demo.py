@@ -1,0 +1,505 @@
+"""The demo: the 2021–2022 promise from the seed text and a year of generated work.
+
+Deterministic by seed. Everything is invented and impersonal: organisations and
+places are real public bodies and stations, activity is synthetic, and there is
+no person anywhere (staff are counts, units are pseudonyms).
+
+The data are shaped so that every view has something to say: most commitments
+are met, some fall behind (patrols at Floda, Vårgårda's public event never
+happens), Alingsås's lighting measure is followed by fewer lighting and
+unsafe-spot reports, and a few entries are corrected and one is retracted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ledger.access import SYSTEM, Principal, Role
+from ledger.entry_service import ACTIVITY, OBSERVATION
+from ledger.inputs import (
+    ActionPlanIn,
+    ActivityIn,
+    ActorIn,
+    CorrectionIn,
+    MeasureIn,
+    MeasureStatusIn,
+    ObservationIn,
+    PromiseIn,
+    RetractionIn,
+    StationIn,
+)
+from ledger.system import System
+
+TZ = ZoneInfo("Europe/Stockholm")
+PERIOD_START = date(2021, 9, 1)
+PERIOD_END = date(2022, 8, 31)
+
+STATIONS = [
+    ("herrljunga", "Herrljunga", "Herrljunga"),
+    ("vargarda", "Vårgårda", "Vårgårda"),
+    ("alingsas", "Alingsås", "Alingsås"),
+    ("floda", "Floda", "Lerum"),
+    ("lerum", "Lerum", "Lerum"),
+]
+MUNICIPALITIES = {
+    "herrljunga-kommun": ("Herrljunga kommun", ["herrljunga"]),
+    "vargarda-kommun": ("Vårgårda kommun", ["vargarda"]),
+    "alingsas-kommun": ("Alingsås kommun", ["alingsas"]),
+    "lerums-kommun": ("Lerums kommun", ["floda", "lerum"]),
+}
+ACTORS = [
+    ("polisen-alingsas", "Polisen, lokalpolisområde Alingsås", "police"),
+    ("vasttrafik", "Västtrafik", "transit"),
+    ("trafikverket", "Trafikverket", "infrastructure"),
+    *[(code, name, "municipality") for code, (name, _) in MUNICIPALITIES.items()],
+]
+ALL = [s[0] for s in STATIONS]
+
+
+def _commitments() -> list[dict[str, object]]:
+    c: list[dict[str, object]] = [
+        _c(
+            "polis-narvaro", "polisen-alingsas", "patrol", ALL, 2, "week", "Ökad närvaro i vardagen"
+        ),
+        _c(
+            "polis-volontarer",
+            "polisen-alingsas",
+            "volunteer_patrol",
+            ALL,
+            1,
+            "month",
+            "Polisens volontärer tillsammans med trygghetsvärdar",
+        ),
+        _c(
+            "polis-brottsbekampning",
+            "polisen-alingsas",
+            "enforcement",
+            ALL,
+            2,
+            "month",
+            "Insatser mot narkotika och ordningsstörningar",
+        ),
+        _c(
+            "vt-trygghetsvardar",
+            "vasttrafik",
+            "security_host_shift",
+            ALL,
+            5,
+            "week",
+            "Trygghetsvärdar på stationsområdena",
+        ),
+        _c(
+            "tv-rondering",
+            "trafikverket",
+            "cleaning_round",
+            ALL,
+            3,
+            "week",
+            "Rondering av städ och drift",
+        ),
+        _c(
+            "tv-vaktare",
+            "trafikverket",
+            "guard_shift",
+            ["lerum", "herrljunga"],
+            5,
+            "week",
+            "Väktare vid Lerum och Herrljunga station",
+        ),
+    ]
+    for code, (_, stations) in MUNICIPALITIES.items():
+        short = code.removesuffix("-kommun")
+        c.append(
+            _c(
+                f"{short}-utemiljo",
+                code,
+                "environment_measure",
+                stations,
+                2,
+                "period",
+                "Utemiljön runt stationsområdet",
+            )
+        )
+        c.append(
+            _c(
+                f"{short}-aktivitet",
+                code,
+                "public_event",
+                stations,
+                1,
+                "period",
+                "En publik trivsel- och trygghetsskapande aktivitet per station",
+            )
+        )
+    return c
+
+
+def _c(
+    code: str, actor: str, kind: str, stations: list[str], count: int, per: str, description: str
+) -> dict[str, object]:
+    return {
+        "code": code,
+        "actor": actor,
+        "kind": kind,
+        "stations": stations,
+        "target": {"count": count, "per": per},
+        "description": description,
+    }
+
+
+# How much of each weekly target is delivered: 1.0 = as promised.
+DELIVERY = defaultdict(
+    lambda: 1.05,
+    {
+        ("patrol", "floda"): 0.45,
+        ("patrol", "vargarda"): 0.8,
+        ("guard_shift", "herrljunga"): 0.85,
+        ("security_host_shift", "floda"): 0.9,
+    },
+)
+
+SHIFT_HOURS = {  # kind: (start hour choices, duration hours range, staff range)
+    "patrol": ([14, 16, 18, 20], (1, 3), (2, 2)),
+    "volunteer_patrol": ([18, 19], (3, 4), (3, 6)),
+    "enforcement": ([19, 21], (2, 4), (2, 4)),
+    "security_host_shift": ([15, 16], (5, 7), (2, 2)),
+    "cleaning_round": ([6, 7], (1, 3), (1, 2)),
+    "guard_shift": ([20, 21], (5, 6), (1, 2)),
+    "safety_walk": ([18], (2, 2), (6, 12)),
+    "public_event": ([11, 12], (4, 5), (4, 10)),
+    "environment_measure": ([8], (6, 8), (2, 4)),
+}
+
+OBSERVATION_RATES = {  # category: mean reports per station per week
+    "litter": 2.5,
+    "graffiti": 1.2,
+    "vandalism": 0.8,
+    "broken_lighting": 0.6,
+    "unsafe_spot": 0.7,
+    "disorder": 0.5,
+    "gathering": 0.4,
+    "drugs": 0.3,
+    "threat_to_staff": 0.1,
+}
+REPORTERS = ["vasttrafik", "trafikverket"]
+LIGHTING_DONE = date(2022, 2, 15)  # Alingsås's lighting upgrade: reports drop after it
+
+
+@dataclass
+class DemoSummary:
+    stations: int = 0
+    actors: int = 0
+    activities: int = 0
+    observations: int = 0
+    corrections: int = 0
+    retractions: int = 0
+    keys: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+
+def populate(system: System, *, seed: int = 2021, days: int = 365) -> DemoSummary:
+    rng = random.Random(seed)  # noqa: S311 (deterministic demo data, not security)
+    ledger = system.ledger
+    out = DemoSummary()
+    for code, name, municipality in STATIONS:
+        ledger.register_station(SYSTEM, StationIn(code=code, name=name, municipality=municipality))
+        out.stations += 1
+    for code, name, kind in ACTORS:
+        ledger.register_actor(
+            SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
+        )
+        out.actors += 1
+    commitments = _commitments()
+    promise = PromiseIn.model_validate(
+        {
+            "code": "stk-2021-2022",
+            "title": "Medborgarlöfte 2021–2022: tryggare stationsområden",
+            "period_start": PERIOD_START,
+            "period_end": PERIOD_END,
+            "stations": ALL,
+            "parties": [a[0] for a in ACTORS],
+            "commitments": commitments,
+            "description": "Västtrafik, Trafikverket, kommunerna Herrljunga, Vårgårda, Alingsås, "
+            "Lerum samt lokalpolisområde Alingsås (STK).",
+        }
+    )
+    ledger.make_promise(SYSTEM, promise)
+    _action_plans(system)
+
+    end = min(PERIOD_END, PERIOD_START + timedelta(days=days - 1))
+    by_actor: dict[str, list[ActivityIn]] = defaultdict(list)
+    for commitment in commitments:
+        for station in commitment["stations"]:  # type: ignore[attr-defined]
+            for activity in _activities_for(rng, commitment, station, end):
+                by_actor[str(commitment["actor"])].append(activity)
+    recorded: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for actor, items in sorted(by_actor.items()):
+        who = Principal("demo", Role.partner, actor)
+        for start in range(0, len(items), 1000):
+            receipt = ledger.record_entries(ACTIVITY, who, items[start : start + 1000])
+            out.activities += receipt.created
+            recorded[actor].extend((str(r.receipt.id), r.receipt.version) for r in receipt.results)
+
+    observations = list(_observations(rng, end))
+    by_reporter: dict[str, list[ObservationIn]] = defaultdict(list)
+    for reporter, obs in observations:
+        by_reporter[reporter].append(obs)
+    for actor, items in sorted(by_reporter.items()):
+        who = Principal("demo", Role.partner, actor)
+        for start in range(0, len(items), 1000):
+            out.observations += ledger.record_entries(
+                OBSERVATION, who, items[start : start + 1000]
+            ).created
+
+    _corrections(system, rng, recorded, out)
+    for role in (Role.admin, Role.steering, Role.auditor):
+        _, token = system.create_key(role, None, f"demo {role.value}")
+        out.keys.append((role.value, None, token))
+    for code, _, _ in ACTORS:
+        _, token = system.create_key(Role.partner, code, f"demo partner {code}")
+        out.keys.append(("partner", code, token))
+    return out
+
+
+def _activities_for(
+    rng: random.Random, commitment: dict[str, object], station: str, end: date
+) -> list[ActivityIn]:
+    kind = str(commitment["kind"])
+    target = commitment["target"]
+    assert isinstance(target, dict)
+    count, per = int(target["count"]), str(target["per"])
+    actor = str(commitment["actor"])
+    days: list[date] = []
+    if per == "period":
+        # Spread the events over the period; Vårgårda never holds its public event.
+        if kind == "public_event" and station == "vargarda":
+            return []
+        span = (PERIOD_END - PERIOD_START).days
+        for i in range(count + (1 if kind == "environment_measure" else 0)):
+            day = PERIOD_START + timedelta(
+                days=int(span * (i + 1) / (count + 2)) + rng.randint(-10, 10)
+            )
+            if day <= end:
+                days.append(day)
+        if station == "alingsas" and kind == "environment_measure":
+            days.append(LIGHTING_DONE - timedelta(days=3))
+    else:
+        per_day = count / (7 if per == "week" else 30.4) * DELIVERY[(kind, station)]
+        day = PERIOD_START
+        while day <= end:
+            expected = per_day
+            if day.month == 7 and kind in {"security_host_shift", "patrol"}:
+                expected *= 0.6  # summer holidays
+            n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
+            days.extend([day] * n)
+            day += timedelta(days=1)
+    starts, (dmin, dmax), (smin, smax) = SHIFT_HOURS[kind]
+    out = []
+    for seq, day in enumerate(days):
+        started = datetime.combine(day, time(rng.choice(starts), rng.choice([0, 0, 15, 30])), TZ)
+        ended = started + timedelta(
+            hours=rng.randint(dmin, dmax), minutes=rng.choice([0, 15, 30, 45])
+        )
+        out.append(
+            ActivityIn.model_validate(
+                {
+                    "external_id": f"{kind}-{station}-{day:%Y%m%d}-{seq}",
+                    "kind": kind,
+                    "station": station,
+                    "zone": rng.choice(
+                        ["platform", "tunnel", "parking", "bus_stop", "station_building"]
+                    ),
+                    "started_at": started,
+                    "ended_at": ended,
+                    "staff_count": rng.randint(smin, smax),
+                    "details": _details(rng, kind, station),
+                }
+            )
+        )
+    del actor
+    return out
+
+
+def _details(rng: random.Random, kind: str, station: str) -> dict[str, object]:
+    match kind:
+        case "patrol":
+            return {
+                "mode": rng.choice(["foot", "vehicle", "mixed"]),
+                "unit": f"unit-{rng.randint(1, 6)}",
+            }
+        case "volunteer_patrol":
+            return {"volunteers": rng.randint(2, 5), "with_security_hosts": True}
+        case "enforcement":
+            return {
+                "focus": rng.choice(["drugs", "public_order", "both"]),
+                "interventions": rng.randint(0, 4),
+            }
+        case "security_host_shift":
+            return {"conversations": rng.randint(5, 40), "unit": f"host-team-{rng.randint(1, 4)}"}
+        case "cleaning_round":
+            return {
+                "litter_bags": rng.randint(1, 6),
+                "graffiti_removed_m2": round(rng.uniform(0, 4), 1),
+                "damage_found": rng.randint(0, 2),
+            }
+        case "guard_shift":
+            return {"interventions": rng.randint(0, 3), "unit": f"guard-{rng.randint(1, 3)}"}
+        case "environment_measure":
+            if station == "alingsas":
+                return {"measure": "lighting", "description": "Ny LED-belysning i gångtunneln"}
+            return {
+                "measure": rng.choice(["vegetation", "lighting", "furniture"]),
+                "description": "Röjning och ljusare gångstråk",
+            }
+        case "public_event":
+            return {
+                "title": "Trygghetsdag vid stationen",
+                "participants_estimate": rng.randint(60, 250),
+            }
+        case _:
+            return {"participants": rng.randint(6, 15), "findings": rng.randint(2, 9)}
+
+
+def _observations(rng: random.Random, end: date):  # type: ignore[no-untyped-def]
+    week = 0
+    monday = PERIOD_START - timedelta(days=PERIOD_START.weekday())
+    while monday <= end:
+        for station in ALL:
+            for category, rate in OBSERVATION_RATES.items():
+                mean = rate * (1.4 if station in {"alingsas", "lerum"} else 1.0)
+                if station == "alingsas" and category in {"broken_lighting", "unsafe_spot"}:
+                    mean *= 0.25 if monday >= LIGHTING_DONE else 2.5
+                if monday.month in {12, 1} and category == "broken_lighting":
+                    mean *= 1.5  # darker months
+                n = _poisson(rng, mean)
+                for i in range(n):
+                    day = monday + timedelta(days=rng.randint(0, 6))
+                    if day > end or day < PERIOD_START:
+                        continue
+                    at = datetime.combine(
+                        day, time(rng.randint(6, 23), rng.choice([0, 20, 40])), TZ
+                    )
+                    reporter = rng.choice(REPORTERS)
+                    yield (
+                        reporter,
+                        ObservationIn.model_validate(
+                            {
+                                "external_id": f"obs-{station}-{category}-{week}-{i}",
+                                "category": category,
+                                "station": station,
+                                "zone": rng.choice(["platform", "tunnel", "parking", "bus_stop"]),
+                                "observed_at": at,
+                                "count": 1 + _poisson(rng, 0.4),
+                                "severity": rng.choices(["low", "medium", "high"], [5, 4, 1])[0],
+                            }
+                        ),
+                    )
+        monday += timedelta(days=7)
+        week += 1
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    # Knuth's method; fine for the small means used here.
+    limit, k, p = pow(2.718281828459045, -mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _action_plans(system: System) -> None:
+    ledger = system.ledger
+    plans = {
+        "herrljunga": [
+            ("Belysning i gångtunneln", "herrljunga-kommun", date(2021, 12, 1), "done"),
+            ("Väktare kvällstid", "trafikverket", date(2021, 10, 1), "done"),
+            ("Trygghetsvandring med resenärer", "herrljunga-kommun", date(2022, 4, 30), "started"),
+        ],
+        "vargarda": [
+            ("Röjning av vegetation vid perrongen", "vargarda-kommun", date(2021, 11, 15), "done"),
+            ("Publik trygghetsaktivitet", "vargarda-kommun", date(2022, 5, 31), "planned"),
+        ],
+        "alingsas": [
+            ("Ny LED-belysning i tunneln", "alingsas-kommun", date(2022, 2, 28), "done"),
+            (
+                "Kameraövervakning cykelparkering (utredning)",
+                "trafikverket",
+                date(2022, 6, 30),
+                "cancelled",
+            ),
+            (
+                "Gemensam lägesbild varannan vecka",
+                "polisen-alingsas",
+                date(2021, 10, 15),
+                "started",
+            ),
+        ],
+        "floda": [
+            ("Fler polispass kvällstid", "polisen-alingsas", date(2022, 1, 31), "planned"),
+            ("Klottersanering inom 24 timmar", "trafikverket", date(2021, 12, 31), "done"),
+        ],
+        "lerum": [
+            ("Väktare vid Lerum station", "trafikverket", date(2021, 10, 1), "done"),
+            (
+                "Bättre belysning på pendelparkeringen",
+                "lerums-kommun",
+                date(2022, 3, 31),
+                "started",
+            ),
+        ],
+    }
+    for station, measures in plans.items():
+        receipt = ledger.create_action_plan(
+            SYSTEM,
+            ActionPlanIn(
+                promise="stk-2021-2022",
+                station=station,
+                measures=[MeasureIn(title=t, owner=o, due=d) for t, o, d, _ in measures],
+            ),
+        )
+        for i, (_, _, _, status) in enumerate(measures, start=1):
+            steps = {
+                "planned": [],
+                "started": ["started"],
+                "done": ["started", "done"],
+                "cancelled": ["cancelled"],
+            }[status]
+            for step in steps:
+                ledger.change_measure_status(
+                    SYSTEM, receipt.id, f"m{i}", MeasureStatusIn.model_validate({"status": step})
+                )
+
+
+def _corrections(
+    system: System, rng: random.Random, recorded: dict[str, list[tuple[str, int]]], out: DemoSummary
+) -> None:
+    """A handful of realistic corrections, and one retraction (a shift logged twice)."""
+    from uuid import UUID
+
+    ledger = system.ledger
+    hosts = Principal("demo", Role.partner, "vasttrafik")
+    for entry_id, version in rng.sample(recorded["vasttrafik"], 6):
+        ledger.correct_entry(
+            ACTIVITY,
+            hosts,
+            UUID(entry_id),
+            CorrectionIn(
+                changes={"staff_count": 3},
+                reason="Tre värdar i tjänst, inte två",
+                expected_version=version,
+            ),
+        )
+        out.corrections += 1
+    cleaners = Principal("demo", Role.partner, "trafikverket")
+    entry_id, version = recorded["trafikverket"][10]
+    ledger.retract_entry(
+        ACTIVITY,
+        cleaners,
+        UUID(entry_id),
+        RetractionIn(reason="Rapporterad två gånger av misstag", expected_version=version),
+    )
+    out.retractions += 1

@@ -1,0 +1,320 @@
+"""Commands and queries on ledger entries (activities and observations).
+
+Idempotency: an entry's id is derived from (actor, external_id), so a retry maps
+to the same aggregate id and the event store's unique key admits exactly one
+"Recorded" event, however many requests race. A request that loses the race (or
+a plain retry) is answered from the stored event: the same content hash gives a
+duplicate receipt with the original position, another hash an
+``ExternalIdConflict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Recording
+
+from ledger.access import Principal
+from ledger.domain.entries import Activity, Entry, Observation
+from ledger.errors import (
+    ExternalIdConflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    VersionConflict,
+)
+from ledger.hashing import content_hash
+from ledger.inputs import ActivityIn, CorrectionIn, ObservationIn, RetractionIn, parse
+from ledger.receipts import BatchItemResult, BatchReceipt, Receipt
+from ledger.rules import check_activity_times, check_observation_time
+from ledger.storage import event_positions, first_events
+from ledger.taxonomy import ActivityKind
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+EntryIn = ActivityIn | ObservationIn
+
+
+@dataclass(frozen=True)
+class EntryType:
+    noun: str
+    aggregate: type[Entry]
+    model: type[ActivityIn] | type[ObservationIn]
+
+    def build(self, actor: str, entry: EntryIn, digest: str) -> Entry:
+        fields = entry.model_dump(mode="json", exclude={"actor"})
+        return self.aggregate(actor=actor, content_hash=digest, **fields)
+
+
+ACTIVITY = EntryType("activity", Activity, ActivityIn)
+OBSERVATION = EntryType("observation", Observation, ObservationIn)
+SAVE_ATTEMPTS = 3
+
+
+def _digest(entry: EntryIn) -> str:
+    return content_hash(entry.model_dump(mode="python", exclude={"actor"}))
+
+
+class EntryCommands:
+    """Mixed into ``Ledger``; ``self`` is the application."""
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def record_entry(self: Ledger, kind: EntryType, who: Principal, entry: EntryIn) -> Receipt:
+        actor = self._recording_actor(who, entry)
+        self._check_entry(entry)
+        digest = _digest(entry)
+        aggregate = kind.build(actor, entry, digest)
+        try:
+            recordings = self.save(aggregate)
+        except IntegrityError:
+            return self._replay_receipt(aggregate.id, digest, entry.external_id)
+        return _receipt(recordings[0])
+
+    def record_entries(
+        self: Ledger, kind: EntryType, who: Principal, entries: list[EntryIn]
+    ) -> BatchReceipt:
+        """Record a batch in one transaction: every new entry is stored, or none is."""
+        if len(entries) > self.max_batch_items:
+            raise InvalidInput.one(
+                "items", f"a batch holds at most {self.max_batch_items} items (got {len(entries)})"
+            )
+        if not entries:
+            raise InvalidInput.one("items", "a batch needs at least one item")
+        errors: list[FieldError] = []
+        for index, entry in enumerate(entries):
+            self._recording_actor(who, entry)
+            try:
+                self._check_entry(entry)
+            except InvalidInput as e:
+                errors.extend(e.prefixed(f"items.{index}").errors)
+        if errors:
+            raise InvalidInput(errors)
+        actor = who.require_actor()
+        digests = [_digest(e) for e in entries]
+        ids = [kind.aggregate.create_id(actor, e.external_id) for e in entries]
+
+        first_index: dict[UUID, int] = {}
+        for index, (entry_id, digest) in enumerate(zip(ids, digests, strict=True)):
+            if entry_id not in first_index:
+                first_index[entry_id] = index
+            elif digests[first_index[entry_id]] != digest:
+                raise ExternalIdConflict(
+                    f"items.{index}: external_id {entries[index].external_id!r} appears twice "
+                    "in this batch with different content",
+                    index=index,
+                )
+
+        stored: dict[UUID, tuple[int, Any]] = {}
+        for _attempt in range(SAVE_ATTEMPTS):
+            new = [i for i in first_index.values() if ids[i] not in stored]
+            aggregates = [kind.build(actor, entries[i], digests[i]) for i in new]
+            try:
+                recordings = self.save(*aggregates) if aggregates else []
+            except IntegrityError:
+                # Some items were stored before (a retried batch) or by a racing request.
+                stored = self._stored_firsts(list(first_index), ids, digests, entries)
+                continue
+            receipts = {r.domain_event.originator_id: _receipt(r) for r in recordings}
+            results = []
+            for index, entry_id in enumerate(ids):
+                if entry_id in receipts and first_index[entry_id] == index:
+                    results.append(BatchItemResult(index, "created", receipts[entry_id]))
+                elif entry_id in receipts:
+                    receipt = receipts[entry_id]
+                    dup = Receipt(receipt.id, receipt.position, 1, receipt.recorded_at, False)
+                    results.append(BatchItemResult(index, "duplicate", dup))
+                else:
+                    position, event = stored[entry_id]
+                    dup = Receipt(entry_id, position, 1, event.timestamp.isoformat(), False)
+                    results.append(BatchItemResult(index, "duplicate", dup))
+            return BatchReceipt(results)
+        raise VersionConflict("the batch kept colliding with concurrent writes; retry it")
+
+    def correct_entry(
+        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, correction: CorrectionIn
+    ) -> Receipt:
+        entry = self._owned_entry(kind, who, entry_id, correction.expected_version)
+        unknown = sorted(set(correction.changes) - entry.CORRECTABLE)
+        if unknown:
+            raise InvalidInput.one(
+                f"changes.{unknown[0]}",
+                f"cannot be corrected; correctable: {', '.join(sorted(entry.CORRECTABLE))}",
+            )
+        current = entry.state()
+        candidate = {
+            "external_id": entry.external_id,
+            entry.TYPE_FIELD: getattr(entry, entry.TYPE_FIELD),
+            **current,
+            **correction.changes,
+        }
+        corrected = parse(kind.model, candidate)
+        try:
+            self._check_entry(corrected)
+        except InvalidInput as e:
+            raise e.prefixed("changes") from None
+        new_state = corrected.model_dump(mode="json", include=set(entry.CORRECTABLE))
+        diff = {k: v for k, v in new_state.items() if v != current.get(k)}
+        entry.correct(diff, correction.reason)
+        return self._save_versioned(entry)
+
+    def retract_entry(
+        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, retraction: RetractionIn
+    ) -> Receipt:
+        entry = self._owned_entry(kind, who, entry_id, retraction.expected_version)
+        entry.retract(retraction.reason)
+        return self._save_versioned(entry)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def get_entry(self: Ledger, kind: EntryType, who: Principal, entry_id: UUID) -> Entry:
+        entry = self._load_entry(kind, entry_id)
+        if not who.may_read_entries_of(entry.actor):
+            raise Forbidden(f"this {kind.noun} belongs to another actor")
+        return entry
+
+    def entry_history(
+        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID
+    ) -> list[dict[str, Any]]:
+        """Every event of one entry, in order, with its log position and recording time."""
+        self.get_entry(kind, who, entry_id)
+        positions = event_positions(self.recorder, entry_id)
+        history = []
+        for event in self.events.get(entry_id):
+            payload = {
+                k: v
+                for k, v in vars(event).items()
+                if k not in {"originator_id", "originator_version", "timestamp", "originator_topic"}
+            }
+            history.append(
+                {
+                    "type": type(event).__name__.lower(),
+                    "version": event.originator_version,
+                    "position": positions[event.originator_version],
+                    "recorded_at": event.timestamp.isoformat(),
+                    **payload,
+                }
+            )
+        return history
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _recording_actor(self: Ledger, who: Principal, entry: EntryIn) -> str:
+        actor = who.require_actor()
+        if entry.actor is not None and entry.actor != actor:
+            raise Forbidden(
+                f"this key records for actor {actor!r}; the body names {entry.actor!r}",
+                field="actor",
+            )
+        return actor
+
+    def _check_entry(self: Ledger, entry: EntryIn) -> None:
+        """Rules that need the store or the clock; raises ``InvalidInput``."""
+        errors: list[FieldError] = []
+        now = self.clock()
+        skew = timedelta(seconds=self.clock_skew_seconds)
+        station = self.find_station(entry.station)
+        if station is None:
+            errors.append(FieldError("station", f"unknown station {entry.station!r}"))
+        elif entry.zone is not None and entry.zone.value not in station.zones:
+            errors.append(
+                FieldError(
+                    "zone",
+                    f"station {station.code!r} has no zone {entry.zone.value!r}; "
+                    f"its zones: {', '.join(station.zones)}",
+                )
+            )
+        try:
+            if isinstance(entry, ActivityIn):
+                check_activity_times(
+                    ActivityKind(entry.kind), entry.started_at, entry.ended_at, now, skew
+                )
+            else:
+                check_observation_time(entry.observed_at, now, skew)
+        except InvalidInput as e:
+            errors.extend(e.errors)
+        if errors:
+            raise InvalidInput(errors)
+
+    def _replay_receipt(self: Ledger, entry_id: UUID, digest: str, external_id: str) -> Receipt:
+        found = first_events(self.recorder, [entry_id])
+        if entry_id not in found:  # pragma: no cover - an IntegrityError implies a first event
+            raise VersionConflict("a concurrent write interfered; retry")
+        position, stored = found[entry_id]
+        event = self.mapper.to_domain_event(stored)
+        if event.content_hash != digest:
+            raise ExternalIdConflict(
+                f"external_id {external_id!r} was already used for different content",
+                id=str(entry_id),
+            )
+        return Receipt(entry_id, position, 1, event.timestamp.isoformat(), created=False)
+
+    def _stored_firsts(
+        self: Ledger,
+        unique_ids: list[UUID],
+        ids: list[UUID],
+        digests: list[str],
+        entries: list[EntryIn],
+    ) -> dict[UUID, tuple[int, Any]]:
+        found = first_events(self.recorder, unique_ids)
+        stored = {}
+        for entry_id, (position, stored_event) in found.items():
+            stored[entry_id] = (position, self.mapper.to_domain_event(stored_event))
+        for index, entry_id in enumerate(ids):
+            if entry_id in stored and stored[entry_id][1].content_hash != digests[index]:
+                raise ExternalIdConflict(
+                    f"items.{index}: external_id {entries[index].external_id!r} was already "
+                    "used for different content",
+                    index=index,
+                    id=str(entry_id),
+                )
+        return stored
+
+    def _load_entry(self: Ledger, kind: EntryType, entry_id: UUID) -> Entry:
+        try:
+            entry = self.repository.get(entry_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {kind.noun} with id {entry_id}") from None
+        if not isinstance(entry, kind.aggregate):
+            raise NotFound(f"no {kind.noun} with id {entry_id}")
+        return entry
+
+    def _owned_entry(
+        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, expected_version: int
+    ) -> Entry:
+        actor = who.require_actor()
+        entry = self._load_entry(kind, entry_id)
+        if entry.actor != actor:
+            raise Forbidden(f"only the actor that recorded this {kind.noun} may change it")
+        if entry.version != expected_version:
+            raise VersionConflict(
+                f"expected_version {expected_version} is stale; the {kind.noun} is at "
+                f"version {entry.version}",
+                current_version=entry.version,
+            )
+        entry.ensure_not_retracted()
+        return entry
+
+    def _save_versioned(self: Ledger, aggregate: Entry) -> Receipt:
+        try:
+            recordings = self.save(aggregate)
+        except IntegrityError:
+            raise VersionConflict("another change was saved first; reload and retry") from None
+        return _receipt(recordings[-1])
+
+
+def _receipt(recording: Recording[UUID]) -> Receipt:
+    event = recording.domain_event
+    timestamp: datetime = event.timestamp
+    return Receipt(
+        id=event.originator_id,
+        position=recording.notification.id,
+        version=event.originator_version,
+        recorded_at=timestamp.isoformat(),
+    )

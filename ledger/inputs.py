@@ -1,0 +1,216 @@
+"""Commands as partners and administrators send them: structure, types and screening.
+
+Structural validation lives here (pydantic); rules that need the clock or the
+store (unknown station, a start in the future) live in ``ledger.rules`` and the
+application service. ``parse`` turns any pydantic failure into an
+``InvalidInput`` whose errors name the field and the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ledger.domain.plans import MeasureStatus
+from ledger.errors import FieldError, InvalidInput, PersonalDataRejected
+from ledger.screening import PERSONAL_DATA
+from ledger.screening import screened as _screen
+from ledger.taxonomy import (
+    DETAILS_MODELS,
+    ActivityKind,
+    ActorKind,
+    ObservationCategory,
+    Severity,
+    Zone,
+)
+
+Code = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+        description="lower-case letters, digits and '-', e.g. 'lerum' or 'polisen-alingsas'",
+    ),
+]
+ExternalId = Annotated[
+    str,
+    Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$"),
+    AfterValidator(_screen),
+]
+Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_screen)]
+Note = Annotated[str, Field(min_length=1, max_length=280), AfterValidator(_screen)]
+Reason = Annotated[str, Field(min_length=3, max_length=280), AfterValidator(_screen)]
+Version = Annotated[int, Field(ge=1)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StationIn(Command):
+    code: Code
+    name: Name
+    municipality: Name
+    zones: list[Zone] = Field(default_factory=lambda: list(Zone), max_length=len(Zone))
+
+
+class ActorIn(Command):
+    code: Code
+    name: Name
+    kind: ActorKind
+
+
+class TargetIn(Command):
+    count: Annotated[int, Field(ge=1, le=100_000)]
+    per: Literal["period", "week", "month"] = "period"
+    metric: Literal["activities", "hours", "staff_hours"] = "activities"
+
+
+class CommitmentIn(Command):
+    code: Code
+    actor: Code
+    kind: ActivityKind
+    stations: list[Code] | None = Field(
+        default=None, description="defaults to every station of the promise"
+    )
+    target: TargetIn
+    description: Name | None = None
+
+
+class PromiseIn(Command):
+    code: Code
+    title: Name
+    period_start: date
+    period_end: date
+    stations: list[Code] = Field(min_length=1, max_length=100)
+    parties: list[Code] = Field(min_length=1, max_length=100)
+    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=500)
+    description: Note | None = None
+
+    @model_validator(mode="after")
+    def _period_is_ordered(self) -> PromiseIn:
+        if self.period_end <= self.period_start:
+            raise PydanticCustomError("period", "period_end must be after period_start")
+        return self
+
+
+class MeasureIn(Command):
+    code: Code | None = Field(default=None, description="defaults to m1, m2, …")
+    title: Name
+    owner: Code
+    due: date
+
+
+class ActionPlanIn(Command):
+    promise: str = Field(description="the promise's id or code")
+    station: Code
+    measures: list[MeasureIn] = Field(default_factory=list, max_length=500)
+
+
+class MeasureStatusIn(Command):
+    status: MeasureStatus
+    expected_version: Version | None = None
+    note: Note | None = None
+
+
+class _EntryIn(Command):
+    external_id: ExternalId
+    actor: Code | None = Field(
+        default=None, description="optional; when given it must be the caller's own actor"
+    )
+    station: Code
+    zone: Zone | None = None
+    note: Note | None = None
+
+
+class ActivityIn(_EntryIn):
+    kind: ActivityKind
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    staff_count: Annotated[int, Field(ge=0, le=1000)] = 1
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="kind-specific figures; see the taxonomy in the README"
+    )
+
+    @field_validator("details", mode="after")
+    @classmethod
+    def _details_match_kind(cls, details: dict[str, Any], info: Any) -> dict[str, Any]:
+        kind = info.data.get("kind")
+        if kind is None:
+            return details  # the missing kind is reported on its own
+        try:
+            model = DETAILS_MODELS[ActivityKind(kind)].model_validate(details)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "details"
+            raise PydanticCustomError(
+                first["type"], "{where}: {msg}", {"where": where, "msg": first["msg"]}
+            ) from None
+        return model.model_dump(mode="json", exclude_none=True)
+
+
+class ObservationIn(_EntryIn):
+    category: ObservationCategory
+    observed_at: AwareDatetime
+    count: Annotated[int, Field(ge=1, le=10_000)] = 1
+    severity: Severity = Severity.medium
+
+
+class ActivityBatchIn(Command):
+    items: list[ActivityIn] = Field(description="at most 1,000 activities, stored all or none")
+
+
+class ObservationBatchIn(Command):
+    items: list[ObservationIn] = Field(description="at most 1,000 observations, stored all or none")
+
+
+class CorrectionIn(Command):
+    changes: dict[str, Any] = Field(min_length=1)
+    reason: Reason
+    expected_version: Version
+
+
+class RetractionIn(Command):
+    reason: Reason
+    expected_version: Version
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
+    """Pydantic's errors as ``FieldError``s with dotted field paths."""
+    out = []
+    for e in error.errors(include_url=False):
+        loc = [*prefix, *e["loc"]]
+        out.append(FieldError(".".join(str(p) for p in loc) or "body", e["msg"]))
+    return out
+
+
+def is_personal_data(error: ValidationError) -> bool:
+    return any(e["type"] == PERSONAL_DATA for e in error.errors(include_url=False))
+
+
+def invalid_input(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> InvalidInput:
+    errors = field_errors(error, prefix)
+    cls = PersonalDataRejected if is_personal_data(error) else InvalidInput
+    return cls(errors)
+
+
+def parse(model: type[M], data: Any, prefix: tuple[str | int, ...] = ()) -> M:
+    """Validate ``data`` as ``model`` or raise ``InvalidInput`` naming each bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise invalid_input(e, prefix) from None

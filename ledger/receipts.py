@@ -1,0 +1,61 @@
+"""What a write returns: where the event landed in the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """``position`` is the event's place in the notification log (strictly increasing;
+    on PostgreSQL numbers may be skipped). ``created`` is false for an idempotent replay,
+    whose position is that of the original event."""
+
+    id: UUID
+    position: int
+    version: int
+    recorded_at: str
+    created: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "position": self.position,
+            "version": self.version,
+            "recorded_at": self.recorded_at,
+            "created": self.created,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class BatchItemResult:
+    index: int
+    status: str  # "created" | "duplicate"
+    receipt: Receipt
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "status": self.status, **self.receipt.as_dict()}
+
+
+@dataclass(frozen=True)
+class BatchReceipt:
+    results: list[BatchItemResult]
+
+    @property
+    def created(self) -> int:
+        return sum(1 for r in self.results if r.status == "created")
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for r in self.results if r.status == "duplicate")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "results": [r.as_dict() for r in self.results],
+        }

@@ -1,0 +1,28 @@
+"""Settings, read once from the environment (prefix ``TRYGG_``) and passed in.
+
+Nothing reads the environment at import time; ``Settings()`` is built by the CLI
+or the app factory and handed down.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRYGG_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./trygg.db",
+        description="sqlite:///PATH (embedded default) or postgresql+psycopg://USER@HOST:PORT/DB",
+    )
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema to use (default: public)"
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    clock_skew_seconds: int = Field(
+        default=300, ge=0, le=86_400, description="how far in the future a timestamp may be"
+    )
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_batch_items: int = Field(default=1000, ge=1, le=10_000)

@@ -1,0 +1,181 @@
+"""One database URL → the event store's environment and a SQLAlchemy engine.
+
+The event store uses the ``eventsourcing`` library's own SQLite and PostgreSQL
+modules; everything else (API keys, read models, tracking) uses SQLAlchemy on
+the same database. ``event_positions`` reads the log positions of one
+aggregate's events, which the library's ``select_events`` does not return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
+
+from ledger.settings import Settings
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Database:
+    url: URL
+    schema: str | None
+    pool_size: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        try:
+            url = make_url(settings.database_url)
+        except Exception as e:
+            raise DatabaseUrlError(f"TRYGG_DATABASE_URL is not a database URL: {e}") from None
+        if url.get_backend_name() == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        elif url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:" or "mode=memory" in str(url):
+                raise DatabaseUrlError(
+                    "TRYGG_DATABASE_URL: an in-memory SQLite database cannot be shared "
+                    "between the event store and the read models; use sqlite:///PATH"
+                )
+        else:
+            raise DatabaseUrlError(
+                f"TRYGG_DATABASE_URL: unsupported database {url.get_backend_name()!r}; "
+                "use sqlite:///PATH or postgresql+psycopg://…"
+            )
+        return cls(url=url, schema=settings.database_schema, pool_size=settings.db_pool_size)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        assert self.url.database
+        return Path(self.url.database)
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        if self.is_sqlite:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.url.database or "postgres",
+            "POSTGRES_HOST": self.url.host or "127.0.0.1",
+            "POSTGRES_PORT": str(self.url.port or 5432),
+            "POSTGRES_USER": self.url.username or "postgres",
+            "POSTGRES_PASSWORD": self.url.password or "",
+            "POSTGRES_POOL_SIZE": str(self.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_PRE_PING": "y",
+        }
+        if self.schema:
+            env["POSTGRES_SCHEMA"] = self.schema
+        return env
+
+    def create_engine(self) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(
+                self.url,
+                poolclass=NullPool,
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            return engine
+        connect_args: dict[str, Any] = {"connect_timeout": 5}
+        if self.schema:
+            connect_args["options"] = f"-csearch_path={self.schema}"
+        return create_engine(
+            self.url,
+            pool_size=self.pool_size,
+            max_overflow=self.pool_size,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+        )
+
+
+def event_positions(recorder: ApplicationRecorder, originator_id: UUID) -> dict[int, int]:
+    """Map each version of one aggregate to its position in the notification log."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, rowid FROM {recorder.events_table_name} "  # noqa: S608 (library table name)
+                "WHERE originator_id=?",
+                (originator_id.hex,),
+            )
+            return {row[0]: row[1] for row in c.fetchall()}
+    if isinstance(recorder, PostgresApplicationRecorder):
+        query = sql.SQL(
+            "SELECT originator_version, notification_id FROM {}.{} WHERE originator_id=%s"
+        ).format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (originator_id,))
+            return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
+    raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+
+def first_events(
+    recorder: ApplicationRecorder, originator_ids: list[UUID]
+) -> dict[UUID, tuple[int, StoredEvent]]:
+    """The first stored event (version 1) and its position for each id that exists.
+
+    One query per 500 ids: a replayed batch of 1,000 items costs two round trips.
+    """
+    found: dict[UUID, tuple[int, StoredEvent]] = {}
+    for start in range(0, len(originator_ids), 500):
+        chunk = originator_ids[start : start + 500]
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            marks = ",".join("?" * len(chunk))
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(
+                    "SELECT rowid, originator_id, topic, state "  # noqa: S608 (library table name)
+                    f"FROM {recorder.events_table_name} "
+                    f"WHERE originator_version=1 AND originator_id IN ({marks})",
+                    [i.hex for i in chunk],
+                )
+                rows = [(r[0], UUID(r[1]), r[2], r[3]) for r in c.fetchall()]
+        elif isinstance(recorder, PostgresApplicationRecorder):
+            query = sql.SQL(
+                "SELECT notification_id, originator_id, topic, state FROM {}.{} "
+                "WHERE originator_version=1 AND originator_id = ANY(%s)"
+            ).format(
+                sql.Identifier(recorder.datastore.schema),
+                sql.Identifier(recorder.events_table_name),
+            )
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (chunk,))
+                rows = [
+                    (r["notification_id"], r["originator_id"], r["topic"], bytes(r["state"]))
+                    for r in curs.fetchall()
+                ]
+        else:
+            raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+        for position, oid, topic, state in rows:
+            found[oid] = (position, StoredEvent(oid, 1, topic, state))
+    return found

@@ -1,0 +1,124 @@
+"""Fixtures: one per real resource.
+
+``settings`` is parametrised over SQLite (always) and PostgreSQL (when
+``TRYGG_TEST_DATABASE_URL`` is set; CI sets it). Each PostgreSQL test gets a
+fresh schema that is dropped afterwards; each SQLite test a fresh file.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from ledger.access import SYSTEM, Role
+from ledger.inputs import ActorIn, StationIn
+from ledger.settings import Settings
+from ledger.system import System
+
+PG_URL = os.environ.get("TRYGG_TEST_DATABASE_URL")
+NO_PG = "TRYGG_TEST_DATABASE_URL is not set, so the PostgreSQL variant is skipped"
+
+
+def pg_conninfo(url: str) -> str:
+    u = make_url(url)
+    return psycopg.conninfo.make_conninfo(
+        host=u.host or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password or None,
+        dbname=u.database or "postgres",
+    )
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards."""
+    if not PG_URL:
+        pytest.skip(NO_PG)
+    schema = f"trygg_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_conninfo(PG_URL), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    with psycopg.connect(pg_conninfo(PG_URL), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path) -> Settings:
+    if request.param == "sqlite":
+        return Settings(database_url=f"sqlite:///{tmp_path / 'trygg.db'}")
+    schema = request.getfixturevalue("pg_schema")
+    return Settings(database_url=PG_URL, database_schema=schema)
+
+
+@pytest.fixture
+def system(settings: Settings) -> Iterator[System]:
+    system = System(settings)
+    yield system
+    system.close()
+
+
+@pytest.fixture
+def registry(system: System) -> System:
+    """Two stations and three actors, registered as an administrator would."""
+    for code, name in [("lerum", "Lerum"), ("herrljunga", "Herrljunga")]:
+        system.ledger.register_station(SYSTEM, StationIn(code=code, name=name, municipality=name))
+    for code, name, kind in [
+        ("vasttrafik", "Västtrafik", "transit"),
+        ("trafikverket", "Trafikverket", "infrastructure"),
+        ("polisen-alingsas", "Polisen", "police"),
+    ]:
+        system.ledger.register_actor(
+            SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
+        )
+    return system
+
+
+@dataclass(frozen=True)
+class Keys:
+    admin: str
+    steering: str
+    auditor: str
+    partner: str  # vasttrafik
+    other_partner: str  # trafikverket
+
+    def header(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+@pytest.fixture
+def keys(registry: System) -> Keys:
+    def make(role: Role, actor: str | None = None) -> str:
+        return registry.create_key(role, actor, None)[1]
+
+    return Keys(
+        admin=make(Role.admin),
+        steering=make(Role.steering),
+        auditor=make(Role.auditor),
+        partner=make(Role.partner, "vasttrafik"),
+        other_partner=make(Role.partner, "trafikverket"),
+    )
+
+
+@pytest.fixture
+def client(registry: System, keys: Keys) -> Iterator[TestClient]:
+    app = create_app(registry.settings, system=registry)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not PG_URL:
+        terminalreporter.write_line(
+            f"PostgreSQL variants skipped: {NO_PG} "
+            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)",
+            yellow=True,
+        )
