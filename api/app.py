@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routes import entries, health, registry
+from api.routes import entries, health, registry, views
+from api.runtime import Runtime
 from ledger.settings import Settings
 from ledger.system import System
 
@@ -28,13 +29,14 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = system is None
-        app.state.system = system or System(settings)
+        runtime = Runtime(settings, system)
+        app.state.runtime = runtime
+        app.state.system = runtime.system
+        runtime.start()
         try:
             yield
         finally:
-            if owned:
-                app.state.system.close()
+            runtime.stop()
 
     app = FastAPI(
         title="Trygg Ledger",
@@ -43,11 +45,10 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
-    if system is not None:
-        app.state.system = system
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    app.include_router(views.router)  # before registry: /v1/action-plans/measures
     app.include_router(registry.router)
     app.include_router(entries.activities)
     app.include_router(entries.observations)

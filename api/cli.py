@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from ledger.access import Role
 from ledger.errors import LedgerError
@@ -25,6 +26,8 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+projections_app = typer.Typer(help="Projection status and rebuilds.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
 
 console = Console()
 err = Console(stderr=True)
@@ -155,6 +158,145 @@ def keys_revoke(
     finally:
         system.close()
     console.print(f"Revoked key {key.id} ({key.name}).")
+
+
+def _runtime(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    from api.runtime import Runtime
+
+    settings = settings or Settings()
+    return Runtime(settings, _system(settings))
+
+
+@app.command()
+def project(
+    poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 0.5,
+) -> None:
+    """Run the projection runner (production: one such process beside the API processes,
+    which then run with TRYGG_EMBEDDED_PROJECTIONS=false)."""
+    import logging
+    import signal
+    import threading
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    runtime = _runtime()
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: (stopping.set(), runtime.runner.wake.set()))
+    console.print(f"Projecting {', '.join(runtime.runner.projections)}; Ctrl-C stops.")
+    try:
+        runtime.runner.run(stopping, poll_seconds=poll)
+    finally:
+        runtime.system.close()
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Each projection's generation, position, lag behind the log and last error."""
+    runtime = _runtime()
+    try:
+        rows = runtime.runner.status()
+    finally:
+        runtime.system.close()
+    table = Table("projection", "generation", "state", "position", "head", "lag", "last error")
+    for r in rows:
+        d = r.as_dict()
+        table.add_row(
+            d["name"],
+            str(d["generation"]),
+            d["state"],
+            str(d["position"]),
+            str(d["head"]),
+            str(d["lag"]),
+            (f"at {d['error_position']}: {d['last_error']}" if d["last_error"] else ""),
+        )
+    console.print(table)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument(help="one projection (default: all)")] = None,
+) -> None:
+    """Rebuild from the start of the log into new tables, then swap them in atomically.
+    The old tables keep serving until the swap."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from projections.rebuild import rebuild
+
+    runtime = _runtime()
+    try:
+        names = [name] if name else list(runtime.runner.projections)
+        unknown = [n for n in names if n not in runtime.runner.projections]
+        if unknown:
+            err.print(
+                f"[red]error:[/] no projection {unknown[0]!r}; "
+                f"known: {', '.join(runtime.runner.projections)}"
+            )
+            raise typer.Exit(2)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as bar:
+            for n in names:
+                task = bar.add_task(n, total=max(1, runtime.runner.head()))
+                generation = rebuild(
+                    runtime.runner,
+                    n,
+                    progress=lambda pos, head, t=task: bar.update(
+                        t, completed=pos, total=max(1, head)
+                    ),
+                )
+                bar.update(task, description=f"{n} → generation {generation}")
+    finally:
+        runtime.system.close()
+
+
+@app.command()
+def replay(
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="ISO 8601 timestamp with offset, or a log position")
+    ],
+    out: Annotated[Path, typer.Option(help="where to write the JSON")],
+) -> None:
+    """Replay the log up to a point and write every summary as it stood then (offline)."""
+    import json
+
+    from api.routes.views import parse_as_of
+    from ledger.access import SYSTEM
+
+    runtime = _runtime()
+    try:
+        point = parse_as_of(as_of)
+        views = runtime.views
+        ledger = runtime.system.ledger
+        report = {
+            "as_of": as_of,
+            "stations": {
+                s.code: views.station_summary(SYSTEM, s.code, as_of=point)
+                for s in ledger.list_stations(SYSTEM)
+            },
+            "actors": {
+                a.code: views.actor_summary(SYSTEM, a.code, as_of=point)
+                for a in ledger.list_actors(SYSTEM)
+            },
+            "promises": {
+                p.code: views.promise_progress(SYSTEM, p.code, as_of=point)
+                for p in ledger.list_promises(SYSTEM)
+            },
+            "situation": views.situation(SYSTEM, station=None, start=None, end=None, as_of=point),
+            "measures": views.measures(SYSTEM, as_of=point),
+        }
+    except LedgerError as e:
+        raise _fail(e) from None
+    finally:
+        runtime.system.close()
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    position = next(iter(report["stations"].values()), {}).get("as_of_position")
+    console.print(f"Wrote the views as of {as_of} (log position {position}) to {out}.")
 
 
 def main() -> None:

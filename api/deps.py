@@ -9,6 +9,7 @@ from ledger.access import Principal
 from ledger.application import Ledger
 from ledger.errors import Unauthenticated
 from ledger.system import System
+from projections.views import Views
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tl_…`")
 
@@ -35,3 +36,10 @@ def get_principal(
 
 Caller = Annotated[Principal, Depends(get_principal)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def get_views(request: Request) -> Views:
+    return request.app.state.runtime.views
+
+
+ViewsDep = Annotated[Views, Depends(get_views)]

@@ -58,7 +58,7 @@ async def _ledger_error(_: Request, exc: Exception) -> JSONResponse:
     status = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if status == 503:
-        headers = {"Retry-After": "5"}
+        headers = {"Retry-After": str(exc.extra.get("retry_after", 5))}
     return JSONResponse(error_body(exc.code, exc.detail, **exc.extra), status, headers=headers)
 
 

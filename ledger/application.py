@@ -41,7 +41,17 @@ class Ledger(RegistryCommands, EntryCommands, Application[Any]):
         self.max_batch_items = settings.max_batch_items
         self._station_cache: dict[str, Station] = {}
         self._actor_cache: dict[str, Actor] = {}
+        self._listeners: list[Callable[[], None]] = []
         super().__init__(env=self.database.eventsourcing_env())
+
+    def on_saved(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every save (e.g. to wake an in-process projection runner)."""
+        self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Any]) -> None:
+        super()._notify(recordings)
+        for listener in self._listeners:
+            listener()
 
     @property
     def events_table(self) -> str:

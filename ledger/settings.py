@@ -25,4 +25,12 @@ class Settings(BaseSettings):
         default=300, ge=0, le=86_400, description="how far in the future a timestamp may be"
     )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    embedded_projections: bool = Field(
+        default=True,
+        description="run the projection runner inside the API process; "
+        "set false when `trygg project` runs on its own",
+    )
+    read_wait_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="how long a read with min_position may wait"
+    )
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)

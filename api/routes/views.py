@@ -1,0 +1,199 @@
+"""Read models: summaries, promise progress, the situational picture, measures, lists."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import Caller, ViewsDep
+from ledger.errors import InvalidInput
+from ledger.taxonomy import ActivityKind, ObservationCategory
+
+router = APIRouter(prefix="/v1", tags=["views"])
+
+MinPosition = Annotated[
+    int | None,
+    Query(ge=1, description="wait (bounded) until the views include this log position"),
+]
+AsOfParam = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="an ISO 8601 timestamp with offset, or a log position: "
+        "answer as the view stood then",
+    ),
+]
+From = Annotated[date | None, Query(alias="from", description="first day (inclusive)")]
+To = Annotated[date | None, Query(alias="to", description="last day (inclusive)")]
+Group = Annotated[Literal["day", "week", "month"], Query(description="period of each row")]
+Code = Annotated[str | None, Query(max_length=64)]
+
+
+def parse_as_of(value: str | None) -> int | datetime | None:
+    if value is None or value == "":
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.one(
+            "as_of", "expected an ISO 8601 timestamp or a log position"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidInput.one(
+            "as_of", "a timestamp needs a UTC offset, e.g. 2022-03-01T12:00:00+01:00"
+        )
+    return parsed
+
+
+def check_range(start: date | None, end: date | None) -> None:
+    if start and end and start > end:
+        raise InvalidInput.one("from", "must not be after to")
+
+
+@router.get(
+    "/stations/{code}/summary", summary="Activities per period, actor and kind at one station"
+)
+def station_summary(
+    code: str,
+    who: Caller,
+    views: ViewsDep,
+    start: From = None,
+    end: To = None,
+    group: Group = "week",
+    as_of: AsOfParam = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    check_range(start, end)
+    views.wait_for(min_position, ("activities",))
+    return views.station_summary(
+        who, code, start=start, end=end, group=group, as_of=parse_as_of(as_of)
+    )
+
+
+@router.get(
+    "/actors/{code}/summary", summary="Activities per period, station and kind of one actor"
+)
+def actor_summary(
+    code: str,
+    who: Caller,
+    views: ViewsDep,
+    start: From = None,
+    end: To = None,
+    group: Group = "week",
+    as_of: AsOfParam = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    check_range(start, end)
+    views.wait_for(min_position, ("activities",))
+    return views.actor_summary(
+        who, code, start=start, end=end, group=group, as_of=parse_as_of(as_of)
+    )
+
+
+@router.get(
+    "/promises/{promise}/progress", summary="Promised vs delivered, per commitment and station"
+)
+def promise_progress(
+    promise: str,
+    who: Caller,
+    views: ViewsDep,
+    as_of: AsOfParam = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    views.wait_for(min_position, ("activities",))
+    return views.promise_progress(who, promise, as_of=parse_as_of(as_of))
+
+
+@router.get("/situation", summary="The lägesbild: observations per station, week and category")
+def situation(
+    who: Caller,
+    views: ViewsDep,
+    station: Code = None,
+    start: From = None,
+    end: To = None,
+    as_of: AsOfParam = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    check_range(start, end)
+    views.wait_for(min_position, ("observations",))
+    return views.situation(who, station=station, start=start, end=end, as_of=parse_as_of(as_of))
+
+
+@router.get("/action-plans/measures", summary="Measures of every action plan, with overdue flags")
+def measures(
+    who: Caller,
+    views: ViewsDep,
+    station: Code = None,
+    promise: Code = None,
+    status: Annotated[Literal["planned", "started", "done", "cancelled"] | None, Query()] = None,
+    overdue: bool | None = None,
+    as_of: AsOfParam = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    views.wait_for(min_position, ("action_plans",))
+    return views.measures(
+        who,
+        station=station,
+        promise=promise,
+        status=status,
+        overdue=overdue,
+        as_of=parse_as_of(as_of),
+    )
+
+
+Page = Annotated[int, Query(ge=1, le=1_000_000)]
+PageSize = Annotated[int, Query(ge=1, le=500)]
+EntryStatus = Annotated[Literal["active", "retracted"] | None, Query()]
+
+
+@router.get("/activities", tags=["activities"], summary="Activities, filtered and paged")
+def list_activities(
+    who: Caller,
+    views: ViewsDep,
+    station: Code = None,
+    actor: Code = None,
+    kind: ActivityKind | None = None,
+    status: EntryStatus = None,
+    start: From = None,
+    end: To = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    check_range(start, end)
+    views.wait_for(min_position, ("activities",))
+    filters = {"station": station, "actor": actor, "kind": kind, "status": status}
+    return views.entries(
+        who, "activities", filters=filters, start=start, end=end, page=page, page_size=page_size
+    )
+
+
+@router.get("/observations", tags=["observations"], summary="Observations, filtered and paged")
+def list_observations(
+    who: Caller,
+    views: ViewsDep,
+    station: Code = None,
+    actor: Code = None,
+    category: ObservationCategory | None = None,
+    status: EntryStatus = None,
+    start: From = None,
+    end: To = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    check_range(start, end)
+    views.wait_for(min_position, ("observations",))
+    filters = {"station": station, "actor": actor, "category": category, "status": status}
+    return views.entries(
+        who, "observations", filters=filters, start=start, end=end, page=page, page_size=page_size
+    )
+
+
+@router.get(
+    "/projections", tags=["operations"], summary="Each projection's position, lag and last error"
+)
+def projections_status(who: Caller, views: ViewsDep) -> dict[str, Any]:
+    return {"items": views.status(who)}

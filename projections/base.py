@@ -1,0 +1,51 @@
+"""What a projection is: named tables, the aggregates it listens to, and an ``apply``.
+
+Tables are defined per *generation* (``proj_<name>_g<N>_<table>``) so that a
+rebuild can fill generation N+1 from the start of the log while generation N
+keeps serving, and then swap which one is live in one transaction.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, MetaData, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.events import LogEvent
+
+
+class Tables(SimpleNamespace):
+    """The tables of one generation of one projection, by short name."""
+
+    def all(self) -> list[Table]:
+        return [v for v in vars(self).values() if isinstance(v, Table)]
+
+
+class Projection(ABC):
+    name: ClassVar[str]
+    #: Aggregate class names whose events this projection reads.
+    aggregates: ClassVar[tuple[str, ...]]
+    #: Full topics read from the log (a filter, so the projection skips the rest cheaply).
+    topics: ClassVar[tuple[str, ...]]
+
+    def prefix(self, generation: int) -> str:
+        return f"proj_{self.name}_g{generation}_"
+
+    @abstractmethod
+    def define(self, metadata: MetaData, prefix: str) -> Tables: ...
+
+    @abstractmethod
+    def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
+        """Apply one page of events; runs inside the caller's transaction."""
+
+
+def upsert(conn: Connection, table: Table, key: list[str], add: list[str]) -> Any:
+    """An INSERT … ON CONFLICT (key) DO UPDATE that *adds* to the ``add`` columns."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=key, set_={c: table.c[c] + stmt.excluded[c] for c in add}
+    )

@@ -1,0 +1,277 @@
+"""Activities and observations: current state per entry, and daily totals.
+
+Invariant: every daily total equals the sum, over the *current* state of every
+entry that is not retracted, of its contribution (1 entry; minutes and
+staff-minutes for activities; reported count for observations). A correction
+subtracts the old contribution and adds the new one; a retraction subtracts it.
+Durations are whole minutes, so totals are exact integers whatever the order of
+additions (incremental processing and a rebuild give identical numbers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+)
+
+from projections.base import Projection, Tables, upsert
+from projections.events import LogEvent
+from projections.timebox import iso_week, local_day, minutes_between, month
+
+ENTRY_COLUMNS = ("station", "zone", "note")
+
+
+def _timestamp(event: LogEvent) -> str:
+    return event.recorded_at
+
+
+class EntryProjection(Projection):
+    """Shared mechanics; subclasses say what a row holds and what it contributes."""
+
+    aggregate: ClassVar[str]
+    type_field: ClassVar[str]
+    time_field: ClassVar[str]
+    #: (key columns beyond station/day, summed columns) of the daily table.
+    daily_key: ClassVar[tuple[str, ...]]
+    daily_sums: ClassVar[tuple[str, ...]]
+
+    def entry_columns(self) -> list[Column[Any]]:
+        raise NotImplementedError
+
+    def row_from(self, event: LogEvent) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def derive(self, row: dict[str, Any]) -> None:
+        """Fill the derived columns (day, week, minutes…) from the row's fields."""
+        raise NotImplementedError
+
+    def contribution(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+        key = tuple(row[c] for c in ("station", "day", *self.daily_key))
+        return key, tuple(row[c] if c != "entries" else 1 for c in self.daily_sums)
+
+    def define(self, metadata: MetaData, prefix: str) -> Tables:
+        entries = Table(
+            f"{prefix}entries",
+            metadata,
+            Column("id", String(36), primary_key=True),
+            Column("actor", String(64), nullable=False),
+            Column("external_id", String(128), nullable=False),
+            Column(self.type_field, String(32), nullable=False),
+            Column("station", String(64), nullable=False),
+            Column("zone", String(32)),
+            Column("day", Date, nullable=False),
+            Column("week", String(8), nullable=False),
+            *self.entry_columns(),
+            Column("note", Text),
+            Column("status", String(16), nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("position", Integer, nullable=False),
+            Column("recorded_at", String(40), nullable=False),
+            Column("updated_at", String(40), nullable=False),
+        )
+        Index(f"{prefix}entries_station_day", entries.c.station, entries.c.day)
+        Index(f"{prefix}entries_actor_day", entries.c.actor, entries.c.day)
+        daily = Table(
+            f"{prefix}daily",
+            metadata,
+            Column("station", String(64), primary_key=True),
+            Column("day", Date, primary_key=True),
+            *[Column(k, String(64), primary_key=True) for k in self.daily_key],
+            Column("week", String(8), nullable=False),
+            Column("month", String(7), nullable=False),
+            *[Column(s, Integer, nullable=False) for s in self.daily_sums],
+        )
+        Index(f"{prefix}daily_day", daily.c.day)
+        return Tables(entries=entries, daily=daily)
+
+    def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
+        mine = [e for e in events if e.aggregate == self.aggregate]
+        if not mine:
+            return
+        t = tables.entries
+        ids = list({str(e.originator_id) for e in mine})
+        rows: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for r in conn.execute(select(t).where(t.c.id.in_(chunk))).mappings():
+                rows[r["id"]] = dict(r)
+        existing = set(rows)
+        deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(self.daily_sums))
+
+        def contribute(row: dict[str, Any], sign: int) -> None:
+            key, values = self.contribution(row)
+            acc = deltas[key]
+            for i, v in enumerate(values):
+                acc[i] += sign * v
+
+        for e in mine:
+            entry_id = str(e.originator_id)
+            if e.name == "Recorded":
+                row = self.row_from(e)
+                row.update(id=entry_id, status="active", recorded_at=_timestamp(e))
+            else:
+                row = rows[entry_id]  # a later event without a Recorded one is a broken log
+                if row["status"] == "active":
+                    contribute(row, -1)
+                if e.name == "Corrected":
+                    for field, value in e.data["changes"].items():
+                        row[field] = (
+                            json.dumps(value, sort_keys=True) if field == "details" else value
+                        )
+                elif e.name == "Retracted":
+                    row["status"] = "retracted"
+            row.update(version=e.version, position=e.position, updated_at=_timestamp(e))
+            self.derive(row)
+            if row["status"] == "active":
+                contribute(row, +1)
+            rows[entry_id] = row
+
+        if existing:
+            for start in range(0, len(ids), 500):
+                chunk = [i for i in ids[start : start + 500] if i in existing]
+                if chunk:
+                    conn.execute(delete(t).where(t.c.id.in_(chunk)))
+        conn.execute(insert(t), [rows[i] for i in ids])
+        self._apply_deltas(conn, tables.daily, deltas)
+
+    def _apply_deltas(
+        self, conn: Connection, daily: Table, deltas: dict[tuple[Any, ...], list[int]]
+    ) -> None:
+        keys = ["station", "day", *self.daily_key]
+        params = []
+        emptied = []
+        for key, values in deltas.items():
+            if not any(values):
+                continue
+            row = dict(zip(keys, key, strict=True))
+            row.update(week=iso_week(row["day"]), month=month(row["day"]))
+            row.update(zip(self.daily_sums, values, strict=True))
+            params.append(row)
+            if values[0] < 0:
+                emptied.append(key)
+        if params:
+            conn.execute(upsert(conn, daily, keys, list(self.daily_sums)), params)
+        # A bucket whose last entry was retracted or moved away disappears, so the table
+        # holds exactly the buckets a recomputation would produce.
+        for start in range(0, len(emptied), 200):
+            chunk = emptied[start : start + 200]
+            match = or_(
+                *[and_(*[daily.c[k] == v for k, v in zip(keys, key, strict=True)]) for key in chunk]
+            )
+            conn.execute(delete(daily).where(match, daily.c[self.daily_sums[0]] == 0))
+
+
+class ActivityProjection(EntryProjection):
+    name = "activities"
+    aggregate = "Activity"
+    aggregates = ("Activity",)
+    topics = tuple(
+        f"ledger.domain.entries:Activity.{n}" for n in ("Recorded", "Corrected", "Retracted")
+    )
+    type_field = "kind"
+    time_field = "started_at"
+    daily_key = ("actor", "kind")
+    daily_sums = ("entries", "minutes", "staff_minutes")
+
+    def entry_columns(self) -> list[Column[Any]]:
+        return [
+            Column("started_at", String(40), nullable=False),
+            Column("ended_at", String(40)),
+            Column("staff_count", Integer, nullable=False),
+            Column("minutes", Integer, nullable=False),
+            Column("staff_minutes", Integer, nullable=False),
+            Column("details", Text, nullable=False),
+        ]
+
+    def row_from(self, event: LogEvent) -> dict[str, Any]:
+        d = event.data
+        return {
+            "actor": d["actor"],
+            "external_id": d["external_id"],
+            "kind": d["kind"],
+            "station": d["station"],
+            "zone": d["zone"],
+            "started_at": d["started_at"],
+            "ended_at": d["ended_at"],
+            "staff_count": d["staff_count"],
+            "details": json.dumps(d["details"], sort_keys=True),
+            "note": d["note"],
+        }
+
+    def derive(self, row: dict[str, Any]) -> None:
+        started = datetime.fromisoformat(row["started_at"])
+        ended = datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None
+        row["day"] = local_day(started)
+        row["week"] = iso_week(row["day"])
+        row["minutes"] = minutes_between(started, ended)
+        row["staff_minutes"] = row["minutes"] * row["staff_count"]
+
+    def contribution(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+        return (row["station"], row["day"], row["actor"], row["kind"]), (
+            1,
+            row["minutes"],
+            row["staff_minutes"],
+        )
+
+
+class ObservationProjection(EntryProjection):
+    name = "observations"
+    aggregate = "Observation"
+    aggregates = ("Observation",)
+    topics = tuple(
+        f"ledger.domain.entries:Observation.{n}" for n in ("Recorded", "Corrected", "Retracted")
+    )
+    type_field = "category"
+    time_field = "observed_at"
+    daily_key = ("category",)
+    daily_sums = ("entries", "count", "high")
+
+    def entry_columns(self) -> list[Column[Any]]:
+        return [
+            Column("observed_at", String(40), nullable=False),
+            Column("count", Integer, nullable=False),
+            Column("severity", String(8), nullable=False),
+        ]
+
+    def row_from(self, event: LogEvent) -> dict[str, Any]:
+        d = event.data
+        return {
+            "actor": d["actor"],
+            "external_id": d["external_id"],
+            "category": d["category"],
+            "station": d["station"],
+            "zone": d["zone"],
+            "observed_at": d["observed_at"],
+            "count": d["count"],
+            "severity": d["severity"],
+            "note": d["note"],
+        }
+
+    def derive(self, row: dict[str, Any]) -> None:
+        row["day"] = local_day(datetime.fromisoformat(row["observed_at"]))
+        row["week"] = iso_week(row["day"])
+
+    def contribution(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+        return (row["station"], row["day"], row["category"]), (
+            1,
+            row["count"],
+            1 if row["severity"] == "high" else 0,
+        )

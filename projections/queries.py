@@ -1,0 +1,280 @@
+"""Read queries over one generation of the projection tables.
+
+Every function takes a connection and the tables it reads, so the same code
+answers from the live tables and from an "as of" replay.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ledger.progress import classify, elapsed_share, period_target
+from projections.base import Tables
+from projections.timebox import iso_week, week_start
+
+GROUPS = {"day", "week", "month"}
+
+
+def _hours(minutes: int | None) -> float:
+    return round((minutes or 0) / 60, 2)
+
+
+def activity_summary(
+    conn: Connection,
+    t: Tables,
+    *,
+    station: str | None = None,
+    actor: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    group: str = "week",
+    hidden_actors: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Activities, hours and staff-hours per period × (actor or station) × kind."""
+    d = t.daily
+    period = {"day": d.c.day, "week": d.c.week, "month": d.c.month}[group]
+    by = d.c.actor if station is not None else d.c.station
+    query = select(
+        period.label("period"),
+        by.label("by"),
+        d.c.kind,
+        func.sum(d.c.entries).label("activities"),
+        func.sum(d.c.minutes).label("minutes"),
+        func.sum(d.c.staff_minutes).label("staff_minutes"),
+    ).group_by(period, by, d.c.kind)
+    if station is not None:
+        query = query.where(d.c.station == station)
+    if actor is not None:
+        query = query.where(d.c.actor == actor)
+    if start is not None:
+        query = query.where(d.c.day >= start)
+    if end is not None:
+        query = query.where(d.c.day <= end)
+    if hidden_actors:
+        query = query.where(d.c.actor.not_in(hidden_actors))
+    rows = []
+    totals = {"activities": 0, "hours": 0.0, "staff_hours": 0.0}
+    key = "actor" if station is not None else "station"
+    for r in conn.execute(query.order_by(period, by, d.c.kind)).mappings():
+        rows.append(
+            {
+                "period": str(r["period"]),
+                key: r["by"],
+                "kind": r["kind"],
+                "activities": int(r["activities"]),
+                "hours": _hours(r["minutes"]),
+                "staff_hours": _hours(r["staff_minutes"]),
+            }
+        )
+        totals["activities"] += int(r["activities"])
+        totals["hours"] += (r["minutes"] or 0) / 60
+        totals["staff_hours"] += (r["staff_minutes"] or 0) / 60
+    totals["hours"] = round(totals["hours"], 2)
+    totals["staff_hours"] = round(totals["staff_hours"], 2)
+    return {"group": group, "rows": rows, "totals": totals}
+
+
+def delivered(
+    conn: Connection, t: Tables, *, actor: str, kind: str, start: date, end: date
+) -> dict[str, dict[str, int]]:
+    """Per station: entries, minutes and staff-minutes of one actor's kind in [start, end]."""
+    d = t.daily
+    query = (
+        select(
+            d.c.station,
+            func.sum(d.c.entries),
+            func.sum(d.c.minutes),
+            func.sum(d.c.staff_minutes),
+        )
+        .where(d.c.actor == actor, d.c.kind == kind, d.c.day >= start, d.c.day <= end)
+        .group_by(d.c.station)
+    )
+    return {
+        station: {"activities": int(n), "minutes": int(m or 0), "staff_minutes": int(s or 0)}
+        for station, n, m, s in conn.execute(query).all()
+    }
+
+
+def promise_progress(
+    conn: Connection, t: Tables, promise: dict[str, Any], today: date
+) -> dict[str, Any]:
+    start = date.fromisoformat(promise["period_start"])
+    end = date.fromisoformat(promise["period_end"])
+    share = elapsed_share(start, end, today)
+    until = min(end, today)
+    commitments = []
+    for c in promise["commitments"]:
+        target = c["target"]
+        per_station_target = period_target(target["count"], target["per"], start, end)
+        got = delivered(conn, t, actor=c["actor"], kind=c["kind"], start=start, end=until)
+        stations = []
+        for station in c["stations"]:
+            figures = got.get(station, {"activities": 0, "minutes": 0, "staff_minutes": 0})
+            value = {
+                "activities": float(figures["activities"]),
+                "hours": figures["minutes"] / 60,
+                "staff_hours": figures["staff_minutes"] / 60,
+            }[target["metric"]]
+            status = classify(value, per_station_target, share)
+            stations.append(
+                {
+                    "station": station,
+                    "target": round(per_station_target, 1),
+                    "expected_by_now": round(per_station_target * share, 1),
+                    "delivered": round(value, 2),
+                    "share_of_target": round(value / per_station_target, 3)
+                    if per_station_target
+                    else None,
+                    "status": status.value,
+                }
+            )
+        commitments.append(
+            {
+                "code": c["code"],
+                "actor": c["actor"],
+                "kind": c["kind"],
+                "description": c.get("description", ""),
+                "target": target,
+                "stations": stations,
+            }
+        )
+    return {
+        "promise": {k: promise[k] for k in ("id", "code", "title", "period_start", "period_end")},
+        "today": today.isoformat(),
+        "elapsed_share": round(share, 3),
+        "commitments": commitments,
+    }
+
+
+def situation(
+    conn: Connection,
+    t: Tables,
+    *,
+    station: str | None,
+    start: date,
+    end: date,
+) -> dict[str, Any]:
+    """Observations per station, ISO week and category, with the change against the
+    average of the previous four weeks."""
+    d = t.daily
+    first = week_start(start) - timedelta(weeks=4)
+    query = (
+        select(d.c.station, d.c.week, d.c.category, func.sum(d.c.entries), func.sum(d.c.count))
+        .where(d.c.day >= first, d.c.day <= end)
+        .group_by(d.c.station, d.c.week, d.c.category)
+    )
+    if station is not None:
+        query = query.where(d.c.station == station)
+    weekly: dict[tuple[str, str], dict[str, tuple[int, int]]] = defaultdict(dict)
+    for st, week, category, reports, count in conn.execute(query).all():
+        weekly[(st, category)][week] = (int(reports), int(count or 0))
+    weeks = []
+    monday = week_start(start)
+    while monday <= end:
+        weeks.append(monday)
+        monday += timedelta(weeks=1)
+    rows = []
+    for (st, category), by_week in sorted(weekly.items()):
+        for monday in weeks:
+            week = iso_week(monday)
+            reports, count = by_week.get(week, (0, 0))
+            previous = [
+                by_week.get(iso_week(monday - timedelta(weeks=k)), (0, 0))[1] for k in range(1, 5)
+            ]
+            average = sum(previous) / 4
+            if count == 0 and average == 0:
+                continue
+            rows.append(
+                {
+                    "station": st,
+                    "week": week,
+                    "category": category,
+                    "reports": reports,
+                    "count": count,
+                    "previous_4_weeks_avg": round(average, 2),
+                    "change": round(count - average, 2),
+                }
+            )
+    return {"from": start.isoformat(), "to": end.isoformat(), "rows": rows}
+
+
+def measures(
+    conn: Connection,
+    t: Tables,
+    *,
+    today: date,
+    station: str | None = None,
+    promise_id: str | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+) -> list[dict[str, Any]]:
+    m = t.measures
+    query = select(m).order_by(m.c.station, m.c.due, m.c.code)
+    if station:
+        query = query.where(m.c.station == station)
+    if promise_id:
+        query = query.where(m.c.promise_id == promise_id)
+    if status:
+        query = query.where(m.c.status == status)
+    out = []
+    for r in conn.execute(query).mappings():
+        is_overdue = r["due"] < today and r["status"] in {"planned", "started"}
+        if overdue is not None and is_overdue != overdue:
+            continue
+        out.append(
+            {
+                "plan_id": r["plan_id"],
+                "station": r["station"],
+                "code": r["code"],
+                "title": r["title"],
+                "owner": r["owner"],
+                "due": r["due"].isoformat(),
+                "status": r["status"],
+                "overdue": is_overdue,
+                "updated_at": r["updated_at"],
+            }
+        )
+    return out
+
+
+def entries_page(
+    conn: Connection,
+    t: Tables,
+    *,
+    filters: dict[str, Any],
+    start: date | None,
+    end: date | None,
+    page: int,
+    page_size: int,
+) -> dict[str, Any]:
+    e = t.entries
+    conditions = [e.c[k] == v for k, v in filters.items() if v is not None]
+    if start is not None:
+        conditions.append(e.c.day >= start)
+    if end is not None:
+        conditions.append(e.c.day <= end)
+    total = conn.execute(select(func.count()).select_from(e).where(*conditions)).scalar_one()
+    time_column = e.c.started_at if "started_at" in e.c else e.c.observed_at
+    rows = conn.execute(
+        select(e)
+        .where(*conditions)
+        .order_by(e.c.day.desc(), time_column.desc(), e.c.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).mappings()
+    items = []
+    for r in rows:
+        item = dict(r)
+        item["day"] = r["day"].isoformat()
+        if "details" in item:
+            item["details"] = json.loads(item["details"])
+        if "minutes" in item:
+            item["hours"] = _hours(item.pop("minutes"))
+            item["staff_hours"] = _hours(item.pop("staff_minutes"))
+        items.append(item)
+    return {"page": page, "page_size": page_size, "total": int(total), "items": items}

@@ -1,0 +1,379 @@
+"""The projection runner: exactly-once application of the log to SQL read models.
+
+For each projection, one tracking row per *generation* holds the position of the
+last event applied. A page of events is applied and the tracking row advanced in
+the same transaction, and the advance is conditional on the position read at the
+start (``UPDATE … WHERE position = :seen``), so
+
+* a crash anywhere leaves the tables and the position consistent: the page is
+  applied wholly or not at all, and is re-read after a restart;
+* two runners on the same projection never apply the same page twice: the loser's
+  conditional update matches no row and its transaction is rolled back.
+
+A projection that fails on an event stops *at* that event: the events before it
+are applied, the tracking row records the error and the failing position, and the
+runner does not advance past it (it retries after a back-off, and says so in the
+log and in ``status``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy.exc
+from eventsourcing.persistence import ApplicationRecorder, Notification, PersistenceError
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+
+from projections.base import Projection, Tables
+from projections.events import PAGE_SIZE, decode
+from projections.registry import all_projections
+
+log = logging.getLogger("trygg.projections")
+
+meta = MetaData()
+tracking = Table(
+    "trygg_projection_tracking",
+    meta,
+    Column("name", String(64), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # building | live | retired
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("error_position", BigInteger),
+)
+live = Table(
+    "trygg_projection_live",
+    meta,
+    Column("name", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False),
+)
+
+FAILED_RETRY_SECONDS = 60.0
+TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+
+class ProjectionFailed(Exception):
+    def __init__(self, name: str, position: int, error: BaseException) -> None:
+        super().__init__(f"projection {name!r} failed at position {position}: {error!r}")
+        self.name = name
+        self.position = position
+        self.error = error
+
+
+class LostRace(Exception):
+    """Another runner advanced this projection first; this page was rolled back."""
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    generation: int
+    position: int
+    head: int
+    state: str
+    last_error: str | None
+    error_position: int | None
+    updated_at: datetime
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.position)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "generation": self.generation,
+            "position": self.position,
+            "head": self.head,
+            "lag": self.lag,
+            "state": "failed" if self.last_error else self.state,
+            "last_error": self.last_error,
+            "error_position": self.error_position,
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        engine: Engine,
+        projections: dict[str, Projection] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.recorder = recorder
+        self.engine = engine
+        self.projections = projections or all_projections()
+        self.page_size = page_size
+        self._tables: dict[tuple[str, int], Tables] = {}
+        self._metadata: dict[tuple[str, int], MetaData] = {}
+        self._failed_until: dict[str, float] = {}
+        self.wake = threading.Event()
+        self.ensure()
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Create the tracking tables and each projection's live generation (idempotent)."""
+        meta.create_all(self.engine)
+        for name in self.projections:
+            with self.engine.begin() as conn:
+                if conn.execute(select(live.c.generation).where(live.c.name == name)).first():
+                    continue
+                conn.execute(insert(live).values(name=name, generation=1))
+                conn.execute(
+                    insert(tracking).values(
+                        name=name, generation=1, position=0, state="live", updated_at=_now()
+                    )
+                )
+            self.tables(name, 1)
+
+    def tables(self, name: str, generation: int, *, create: bool = True) -> Tables:
+        key = (name, generation)
+        if key not in self._tables:
+            metadata = MetaData()
+            projection = self.projections[name]
+            tables = projection.define(metadata, projection.prefix(generation))
+            if create:
+                metadata.create_all(self.engine)
+            self._metadata[key] = metadata
+            self._tables[key] = tables
+        return self._tables[key]
+
+    def drop(self, name: str, generation: int) -> None:
+        tables = self.tables(name, generation, create=False)
+        self._metadata[(name, generation)].drop_all(self.engine, checkfirst=True)
+        del self._tables[(name, generation)]
+        del tables
+
+    def live_generation(self, name: str, conn: Connection | None = None) -> int:
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.live_generation(name, c)
+        return int(conn.execute(select(live.c.generation).where(live.c.name == name)).scalar_one())
+
+    def live_tables(self, name: str, conn: Connection | None = None) -> Tables:
+        return self.tables(name, self.live_generation(name, conn))
+
+    # -- applying the log -------------------------------------------------------------------
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def position(self, name: str, generation: int, conn: Connection | None = None) -> int:
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.position(name, generation, c)
+        row = conn.execute(
+            select(tracking.c.position).where(
+                tracking.c.name == name, tracking.c.generation == generation
+            )
+        ).scalar_one()
+        return int(row)
+
+    def step(self, name: str, generation: int, stop: int) -> int:
+        """Apply at most one page up to ``stop``; returns the number of events applied.
+
+        Raises ``ProjectionFailed`` (after applying the events before the bad one).
+        """
+        projection = self.projections[name]
+        tables = self.tables(name, generation)
+        notifications: list[Notification] = []
+        seen = 0
+        try:
+            with self.engine.begin() as conn:
+                seen = self.position(name, generation, conn)
+                if seen >= stop:
+                    return 0
+                notifications = list(
+                    self.recorder.select_notifications(
+                        start=seen,
+                        limit=self.page_size,
+                        stop=stop,
+                        topics=projection.topics,
+                        inclusive_of_start=False,
+                    )
+                )
+                full = len(notifications) == self.page_size
+                new_position = notifications[-1].id if full else stop
+                projection.apply(conn, tables, [decode(n) for n in notifications])
+                self._advance(conn, name, generation, seen, new_position)
+        except (LostRace, PersistenceError, *TRANSIENT):
+            raise
+        except Exception:
+            if (
+                self.live_generation(name) != generation
+                and self._state(name, generation) == "retired"
+            ):
+                return 0  # a rebuild swapped this generation out while we worked
+            return self._apply_one_by_one(name, generation, notifications, seen)
+        return len(notifications)
+
+    def _state(self, name: str, generation: int) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(tracking.c.state).where(
+                    tracking.c.name == name, tracking.c.generation == generation
+                )
+            ).scalar_one_or_none()
+
+    def _advance(self, conn: Connection, name: str, generation: int, seen: int, to: int) -> None:
+        result = conn.execute(
+            update(tracking)
+            .where(
+                tracking.c.name == name,
+                tracking.c.generation == generation,
+                tracking.c.position == seen,
+            )
+            .values(position=to, updated_at=_now(), last_error=None, error_position=None)
+        )
+        if result.rowcount != 1:
+            raise LostRace(name)
+
+    def _apply_one_by_one(
+        self, name: str, generation: int, notifications: list[Notification], seen: int
+    ) -> int:
+        """Find the failing event: apply the good ones before it, then record the failure."""
+        projection = self.projections[name]
+        tables = self.tables(name, generation)
+        applied = 0
+        for notification in notifications:
+            try:
+                with self.engine.begin() as conn:
+                    projection.apply(conn, tables, [decode(notification)])
+                    self._advance(conn, name, generation, seen, notification.id)
+            except (LostRace, PersistenceError, *TRANSIENT):
+                raise
+            except Exception as error:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(tracking)
+                        .where(tracking.c.name == name, tracking.c.generation == generation)
+                        .values(
+                            last_error=f"{type(error).__name__}: {error}"[:2000],
+                            error_position=notification.id,
+                            updated_at=_now(),
+                        )
+                    )
+                log.error("projection %s stopped at position %s: %s", name, notification.id, error)
+                raise ProjectionFailed(name, notification.id, error) from error
+            seen = notification.id
+            applied += 1
+        return applied
+
+    def catch_up(
+        self,
+        name: str,
+        generation: int | None = None,
+        *,
+        stop: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Apply everything up to ``stop`` (default: the head now). Returns events applied."""
+        generation = generation or self.live_generation(name)
+        stop = self.head() if stop is None else stop
+        total = 0
+        while True:
+            n = self.step(name, generation, stop)
+            total += n
+            if progress is not None:
+                progress(self.position(name, generation), stop)
+            if self.position(name, generation) >= stop:
+                return total
+
+    def catch_up_all(self, stop: int | None = None) -> int:
+        stop = self.head() if stop is None else stop
+        total = 0
+        for name in self.projections:
+            if time.monotonic() < self._failed_until.get(name, 0.0):
+                continue
+            try:
+                total += self.catch_up(name, stop=stop)
+                self._failed_until.pop(name, None)
+            except ProjectionFailed:
+                self._failed_until[name] = time.monotonic() + FAILED_RETRY_SECONDS
+            except LostRace:
+                log.info("projection %s: another runner is ahead; continuing", name)
+            except (
+                sqlalchemy.exc.OperationalError,
+                sqlalchemy.exc.InterfaceError,
+                sqlalchemy.exc.ProgrammingError,
+                PersistenceError,
+            ) as error:
+                # The database is away, or a rebuild swapped tables under us: retry soon.
+                log.warning("projection %s: will retry: %s", name, error)
+        return total
+
+    def run(self, stopping: threading.Event, poll_seconds: float = 0.5) -> None:
+        """Follow the log until ``stopping`` is set. Waits on ``wake`` between polls
+        (a bounded wait, so no busy loop, and prompt in-process read-your-writes)."""
+        while not stopping.is_set():
+            try:
+                applied = self.catch_up_all()
+            except Exception:  # never let the thread die silently
+                log.exception("projection runner iteration failed")
+                applied = 0
+            if applied == 0:
+                self.wake.wait(poll_seconds)
+                self.wake.clear()
+
+    # -- status -----------------------------------------------------------------------------
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.head()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tracking, live.c.generation.label("live_generation"))
+                .join(live, live.c.name == tracking.c.name)
+                .where(tracking.c.state != "retired")
+                .order_by(tracking.c.name, tracking.c.generation)
+            ).mappings()
+            return [
+                ProjectionStatus(
+                    name=r["name"],
+                    generation=r["generation"],
+                    position=r["position"],
+                    head=head,
+                    state=r["state"],
+                    last_error=r["last_error"],
+                    error_position=r["error_position"],
+                    updated_at=r["updated_at"],
+                )
+                for r in rows
+                if r["name"] in self.projections
+            ]
+
+    def live_positions(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tracking.c.name, tracking.c.position).join(
+                    live,
+                    (live.c.name == tracking.c.name) & (live.c.generation == tracking.c.generation),
+                )
+            ).all()
+        return {name: int(pos) for name, pos in rows if name in self.projections}

@@ -1,0 +1,248 @@
+"""The read side's service: who may see what, fresh enough, live or "as of".
+
+Each method takes the caller's ``Principal`` and answers from the live
+projection tables, or — given ``as_of`` — from a replay of the log up to then.
+``wait_for`` gives read-your-writes: a write returns its position, and a read
+with ``min_position`` waits (bounded) until the views have caught up to it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ledger.access import Permission, Principal, Role
+from ledger.application import Ledger
+from ledger.errors import Forbidden, InvalidInput, Unavailable
+from projections import queries
+from projections.asof import AsOfReplays, position_at
+from projections.runner import ProjectionRunner
+from projections.timebox import LOCAL
+
+
+class NotCaughtUp(Unavailable):
+    code = "not_caught_up"
+
+
+AsOf = int | datetime | None
+
+
+class Views:
+    def __init__(
+        self,
+        ledger: Ledger,
+        runner: ProjectionRunner,
+        *,
+        wait_seconds: float = 5.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.runner = runner
+        self.replays = AsOfReplays(ledger.recorder)
+        self.wait_seconds = wait_seconds
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # -- freshness and "as of" --------------------------------------------------------------
+
+    def wait_for(self, min_position: int | None, names: tuple[str, ...]) -> None:
+        if not min_position:
+            return
+        head = self.ledger.last_position()
+        if min_position > head:
+            raise InvalidInput.one("min_position", f"is beyond the log's last position ({head})")
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            positions = self.runner.live_positions()
+            if all(positions.get(n, 0) >= min_position for n in names):
+                return
+            if time.monotonic() >= deadline:
+                lagging = {n: positions.get(n, 0) for n in names}
+                raise NotCaughtUp(
+                    f"the views have not reached position {min_position} yet ({lagging}); "
+                    "retry shortly",
+                    retry_after=1,
+                )
+            self.runner.wake.set()
+            time.sleep(0.02)
+
+    def resolve(self, as_of: AsOf) -> tuple[ProjectionRunner, int | None, date]:
+        """The runner to read from, the position it stands at (None = live), and "today"."""
+        if as_of is None:
+            return self.runner, None, self.clock().astimezone(LOCAL).date()
+        if isinstance(as_of, datetime):
+            if as_of.tzinfo is None:
+                raise InvalidInput.one("as_of", "a timestamp needs a UTC offset")
+            position = position_at(self.ledger.recorder, as_of)
+            today = as_of.astimezone(LOCAL).date()
+        else:
+            if as_of < 0:
+                raise InvalidInput.one("as_of", "a position cannot be negative")
+            position = min(as_of, self.ledger.last_position())
+            today = self._time_of(position).astimezone(LOCAL).date()
+        return self.replays.at(position), position, today
+
+    def _time_of(self, position: int) -> datetime:
+        if position == 0:
+            return self.clock()
+        from projections.events import decode
+
+        found = self.ledger.recorder.select_notifications(start=position, limit=1)
+        return datetime.fromisoformat(decode(found[0]).recorded_at) if found else self.clock()
+
+    def _read(self, who: Principal, as_of: AsOf, name: str, fn: Callable[..., Any]) -> Any:
+        who.require(Permission.read)
+        runner, position, today = self.resolve(as_of)
+        with runner.engine.connect() as conn:
+            result = fn(conn, runner.live_tables(name, conn), today)
+        if isinstance(result, dict):
+            result["as_of_position"] = position
+        return result
+
+    # -- views ------------------------------------------------------------------------------
+
+    def station_summary(
+        self,
+        who: Principal,
+        code: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        group: str = "week",
+        as_of: AsOf = None,
+    ) -> dict[str, Any]:
+        self.ledger.get_station(who, code)
+        hidden = self._police_hidden_from(who, group)
+        result = self._read(
+            who,
+            as_of,
+            "activities",
+            lambda conn, t, _today: queries.activity_summary(
+                conn, t, station=code, start=start, end=end, group=group, hidden_actors=hidden
+            ),
+        )
+        result["station"] = code
+        if hidden:
+            result["withheld"] = "police activity is shown per week or month outside the police"
+        return result
+
+    def actor_summary(
+        self,
+        who: Principal,
+        code: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        group: str = "week",
+        as_of: AsOf = None,
+    ) -> dict[str, Any]:
+        actor = self.ledger.get_actor(who, code)
+        if actor.kind == "police" and code in self._police_hidden_from(who, group):
+            raise Forbidden("police activity per day is shown to the police and the steering group")
+        result = self._read(
+            who,
+            as_of,
+            "activities",
+            lambda conn, t, _today: queries.activity_summary(
+                conn, t, actor=code, start=start, end=end, group=group
+            ),
+        )
+        result["actor"] = code
+        return result
+
+    def promise_progress(
+        self, who: Principal, promise: str, *, as_of: AsOf = None
+    ) -> dict[str, Any]:
+        found = self.ledger.get_promise(who, promise).as_dict()
+        return self._read(
+            who,
+            as_of,
+            "activities",
+            lambda conn, t, today: queries.promise_progress(conn, t, found, today),
+        )
+
+    def situation(
+        self,
+        who: Principal,
+        *,
+        station: str | None,
+        start: date | None,
+        end: date | None,
+        as_of: AsOf = None,
+    ) -> dict[str, Any]:
+        if station is not None:
+            self.ledger.get_station(who, station)
+
+        def run(conn: Any, t: Any, today: date) -> dict[str, Any]:
+            last = end or today
+            first = start or date(last.year, last.month, 1).replace(day=1)
+            if first > last:
+                raise InvalidInput.one("from", "must not be after to")
+            return queries.situation(conn, t, station=station, start=first, end=last)
+
+        return self._read(who, as_of, "observations", run)
+
+    def measures(
+        self,
+        who: Principal,
+        *,
+        station: str | None = None,
+        promise: str | None = None,
+        status: str | None = None,
+        overdue: bool | None = None,
+        as_of: AsOf = None,
+    ) -> dict[str, Any]:
+        promise_id = str(self.ledger.get_promise(who, promise).id) if promise else None
+        return self._read(
+            who,
+            as_of,
+            "action_plans",
+            lambda conn, t, today: {
+                "items": queries.measures(
+                    conn,
+                    t,
+                    today=today,
+                    station=station,
+                    promise_id=promise_id,
+                    status=status,
+                    overdue=overdue,
+                )
+            },
+        )
+
+    def entries(
+        self,
+        who: Principal,
+        name: str,
+        *,
+        filters: dict[str, Any],
+        start: date | None,
+        end: date | None,
+        page: int,
+        page_size: int,
+    ) -> dict[str, Any]:
+        who.require(Permission.read)
+        if not who.can(Permission.read_all_entries):
+            if filters.get("actor") not in (None, who.actor):
+                raise Forbidden("partners list only their own actor's entries")
+            filters = {**filters, "actor": who.actor}
+        with self.runner.engine.connect() as conn:
+            tables = self.runner.live_tables(name, conn)
+            return queries.entries_page(
+                conn, tables, filters=filters, start=start, end=end, page=page, page_size=page_size
+            )
+
+    def status(self, who: Principal) -> list[dict[str, Any]]:
+        who.require(Permission.read)
+        return [s.as_dict() for s in self.runner.status()]
+
+    def _police_hidden_from(self, who: Principal, group: str) -> frozenset[str]:
+        """Police tactics may be confidential: outside the police and the steering roles,
+        police activity is not shown day by day (DESIGN.md, "Data protection")."""
+        if group != "day" or who.role is not Role.partner:
+            return frozenset()
+        own = self.ledger.find_actor(who.actor or "")
+        if own is not None and own.kind == "police":
+            return frozenset()
+        return frozenset(a.code for a in self.ledger.list_actors(who) if a.kind == "police")

@@ -1,0 +1,436 @@
+"""Projections on a real database: hand-checked numbers, exactly-once, failures, rebuild, as-of."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ledger.access import SYSTEM, Principal, Role
+from ledger.entry_service import ACTIVITY, OBSERVATION
+from ledger.inputs import (
+    ActionPlanIn,
+    ActivityIn,
+    CorrectionIn,
+    MeasureIn,
+    ObservationIn,
+    PromiseIn,
+    RetractionIn,
+)
+from projections.rebuild import rebuild
+from projections.runner import ProjectionRunner
+from projections.views import Views
+from tests import reference
+
+HOSTS = Principal("k", Role.partner, "vasttrafik")
+ROADS = Principal("k2", Role.partner, "trafikverket")
+STEERING = Principal("k3", Role.steering)
+TZ = ZoneInfo("Europe/Stockholm")
+
+
+def act(who, ext, kind, station, start, end, staff=1, **details):
+    body = {
+        "external_id": ext,
+        "kind": kind,
+        "station": station,
+        "started_at": start,
+        "ended_at": end,
+        "staff_count": staff,
+        "details": details,
+    }
+    return who, ActivityIn.model_validate(body)
+
+
+def obs(ext, station, category, when, count=1, severity="medium"):
+    return ObservationIn.model_validate(
+        {
+            "external_id": ext,
+            "category": category,
+            "station": station,
+            "observed_at": when,
+            "count": count,
+            "severity": severity,
+        }
+    )
+
+
+@pytest.fixture
+def scenario(registry):
+    """A four-week promise with numbers small enough to check by hand (see each test)."""
+    ledger = registry.ledger
+    ledger.make_promise(
+        SYSTEM,
+        PromiseIn.model_validate(
+            {
+                "code": "p",
+                "title": "Fyra veckor",
+                "period_start": "2021-09-06",
+                "period_end": "2021-10-03",
+                "stations": ["lerum", "herrljunga"],
+                "parties": ["vasttrafik", "trafikverket"],
+                "commitments": [
+                    {
+                        "code": "hosts",
+                        "actor": "vasttrafik",
+                        "kind": "security_host_shift",
+                        "target": {"count": 2, "per": "week"},
+                    },
+                    {
+                        "code": "guards",
+                        "actor": "trafikverket",
+                        "kind": "guard_shift",
+                        "stations": ["lerum"],
+                        "target": {"count": 3},
+                    },
+                    {
+                        "code": "clean",
+                        "actor": "trafikverket",
+                        "kind": "cleaning_round",
+                        "stations": ["lerum"],
+                        "target": {"count": 1},
+                    },
+                ],
+            }
+        ),
+    )
+    ids = {}
+    for who, a in [
+        act(
+            HOSTS,
+            "a1",
+            "security_host_shift",
+            "lerum",
+            "2021-09-06T16:00:00+02:00",
+            "2021-09-06T22:00:00+02:00",
+            2,
+        ),
+        act(
+            HOSTS,
+            "a2",
+            "security_host_shift",
+            "lerum",
+            "2021-09-08T16:00:00+02:00",
+            "2021-09-08T20:30:00+02:00",
+            2,
+        ),
+        act(
+            HOSTS,
+            "a3",
+            "security_host_shift",
+            "lerum",
+            "2021-09-14T16:00:00+02:00",
+            "2021-09-14T22:00:00+02:00",
+            1,
+        ),
+        act(
+            HOSTS,
+            "a4",
+            "security_host_shift",
+            "lerum",
+            "2021-09-15T16:00:00+02:00",
+            "2021-09-15T22:00:00+02:00",
+            2,
+        ),
+        act(
+            HOSTS,
+            "a5",
+            "security_host_shift",
+            "lerum",
+            "2021-09-16T14:00:00Z",
+            "2021-09-16T20:00:00Z",
+            1,
+        ),
+        act(
+            ROADS,
+            "g1",
+            "guard_shift",
+            "lerum",
+            "2021-09-10T20:00:00+02:00",
+            "2021-09-11T02:00:00+02:00",
+            1,
+        ),
+        act(
+            ROADS,
+            "g2",
+            "guard_shift",
+            "lerum",
+            "2021-09-17T20:00:00+02:00",
+            "2021-09-18T02:00:00+02:00",
+            1,
+        ),
+        act(
+            ROADS,
+            "c1",
+            "cleaning_round",
+            "lerum",
+            "2021-09-07T06:00:00+02:00",
+            "2021-09-07T08:00:00+02:00",
+            1,
+            litter_bags=2,
+        ),
+    ]:
+        ids[a.external_id] = ledger.record_entry(ACTIVITY, who, a).id
+    ledger.correct_entry(
+        ACTIVITY,
+        HOSTS,
+        ids["a3"],
+        CorrectionIn(changes={"staff_count": 3}, reason="tre värdar", expected_version=1),
+    )
+    ledger.retract_entry(
+        ACTIVITY, HOSTS, ids["a4"], RetractionIn(reason="dubblett", expected_version=1)
+    )
+    # Graffiti at Lerum per ISO week: W33 4, W34 0, W35 2, W36 2, W37 6 (one report retracted).
+    for ext, when, count in [
+        ("o1", "2021-08-17T10:00:00+02:00", 4),
+        ("o2", "2021-08-31T10:00:00+02:00", 2),
+        ("o3", "2021-09-07T10:00:00+02:00", 2),
+        ("o4", "2021-09-13T10:00:00+02:00", 5),
+        ("o5", "2021-09-19T23:30:00+02:00", 1),
+        ("o6", "2021-09-14T10:00:00+02:00", 9),
+    ]:
+        r = ledger.record_entry(OBSERVATION, HOSTS, obs(ext, "lerum", "graffiti", when, count))
+        ids[ext] = r.id
+    ledger.retract_entry(
+        OBSERVATION, HOSTS, ids["o6"], RetractionIn(reason="fel station", expected_version=1)
+    )
+    plan = ledger.create_action_plan(
+        SYSTEM,
+        ActionPlanIn(
+            promise="p",
+            station="lerum",
+            measures=[
+                MeasureIn(title="Belysning", owner="trafikverket", due=date(2021, 9, 10)),
+                MeasureIn(title="Klottersanering", owner="trafikverket", due=date(2021, 9, 30)),
+                MeasureIn(title="Röjning", owner="vasttrafik", due=date(2021, 9, 1)),
+            ],
+        ),
+    )
+    from ledger.inputs import MeasureStatusIn
+
+    ledger.change_measure_status(SYSTEM, plan.id, "m3", MeasureStatusIn(status="done"))
+    runner = ProjectionRunner(ledger.recorder, registry.engine, page_size=4)
+    runner.catch_up_all()
+    today = datetime(2021, 9, 19, 12, 0, tzinfo=TZ)
+    return Views(ledger, runner, clock=lambda: today), ids
+
+
+def test_station_summary_by_week(scenario):
+    views, _ = scenario
+    summary = views.station_summary(STEERING, "lerum", group="week")
+    assert summary["rows"] == [
+        {
+            "period": "2021-W36",
+            "actor": "trafikverket",
+            "kind": "cleaning_round",
+            "activities": 1,
+            "hours": 2.0,
+            "staff_hours": 2.0,
+        },
+        {
+            "period": "2021-W36",
+            "actor": "trafikverket",
+            "kind": "guard_shift",
+            "activities": 1,
+            "hours": 6.0,
+            "staff_hours": 6.0,
+        },
+        # a1 6 h × 2 + a2 4.5 h × 2
+        {
+            "period": "2021-W36",
+            "actor": "vasttrafik",
+            "kind": "security_host_shift",
+            "activities": 2,
+            "hours": 10.5,
+            "staff_hours": 21.0,
+        },
+        {
+            "period": "2021-W37",
+            "actor": "trafikverket",
+            "kind": "guard_shift",
+            "activities": 1,
+            "hours": 6.0,
+            "staff_hours": 6.0,
+        },
+        # a3 corrected to 3 staff (6 h × 3), a4 retracted, a5 6 h × 1
+        {
+            "period": "2021-W37",
+            "actor": "vasttrafik",
+            "kind": "security_host_shift",
+            "activities": 2,
+            "hours": 12.0,
+            "staff_hours": 24.0,
+        },
+    ]
+    assert summary["totals"] == {"activities": 7, "hours": 36.5, "staff_hours": 59.0}
+
+
+def test_station_summary_by_day_with_a_date_range(scenario):
+    views, _ = scenario
+    summary = views.station_summary(
+        STEERING, "lerum", group="day", start=date(2021, 9, 10), end=date(2021, 9, 14)
+    )
+    assert [(r["period"], r["kind"], r["staff_hours"]) for r in summary["rows"]] == [
+        ("2021-09-10", "guard_shift", 6.0),  # a night shift counts on the day it starts
+        ("2021-09-14", "security_host_shift", 18.0),
+    ]
+
+
+def test_actor_summary_across_stations(scenario):
+    views, _ = scenario
+    summary = views.actor_summary(STEERING, "trafikverket", group="month")
+    assert [(r["period"], r["station"], r["kind"], r["activities"]) for r in summary["rows"]] == [
+        ("2021-09", "lerum", "cleaning_round", 1),
+        ("2021-09", "lerum", "guard_shift", 2),
+    ]
+
+
+def test_promise_progress_judges_each_commitment_and_station(scenario):
+    views, _ = scenario
+    progress = views.promise_progress(STEERING, "p")
+    assert progress["elapsed_share"] == 0.5  # 14 of 28 days
+    by = {(c["code"], s["station"]): s for c in progress["commitments"] for s in c["stations"]}
+    # 2 a week over 4 weeks = 8; half elapsed → 4 expected; 4 delivered (a1, a2, a3, a5)
+    assert (by["hosts", "lerum"]["target"], by["hosts", "lerum"]["delivered"]) == (8.0, 4.0)
+    assert by["hosts", "lerum"]["status"] == "on_track"
+    assert by["hosts", "herrljunga"]["status"] == "not_started"
+    # 3 in the period; 1.5 expected; 2 delivered
+    assert by["guards", "lerum"]["status"] == "on_track"
+    assert by["clean", "lerum"]["status"] == "met"
+
+
+def test_situation_compares_each_week_with_the_four_before(scenario):
+    views, _ = scenario
+    picture = views.situation(
+        STEERING, station="lerum", start=date(2021, 9, 13), end=date(2021, 9, 19)
+    )
+    assert picture["rows"] == [
+        {
+            "station": "lerum",
+            "week": "2021-W37",
+            "category": "graffiti",
+            "reports": 2,
+            "count": 6,
+            "previous_4_weeks_avg": 2.0,  # (2 + 2 + 0 + 4) / 4
+            "change": 4.0,
+        }
+    ]
+
+
+def test_measures_show_status_and_overdue(scenario):
+    views, _ = scenario
+    items = views.measures(STEERING, station="lerum")["items"]
+    assert [(m["code"], m["status"], m["overdue"]) for m in items] == [
+        ("m3", "done", False),
+        ("m1", "planned", True),
+        ("m2", "planned", False),
+    ]
+
+
+def test_the_activity_list_filters_and_pages(scenario):
+    views, _ = scenario
+    page = views.entries(
+        STEERING,
+        "activities",
+        filters={"station": "lerum", "kind": "security_host_shift", "status": "active"},
+        start=None,
+        end=None,
+        page=1,
+        page_size=2,
+    )
+    assert page["total"] == 4
+    assert [i["external_id"] for i in page["items"]] == ["a5", "a3"]
+    mine = views.entries(
+        ROADS, "activities", filters={}, start=None, end=None, page=1, page_size=50
+    )
+    assert {i["actor"] for i in mine["items"]} == {"trafikverket"}
+
+
+def test_views_equal_a_recomputation_and_a_rebuild(scenario, registry):
+    views, _ = scenario
+    runner = views.runner
+    tables = runner.live_tables("activities")
+    live_rows = reference.table_rows(
+        runner.engine,
+        tables.daily,
+        ["station", "day", "actor", "kind"],
+        ["entries", "minutes", "staff_minutes"],
+    )
+    assert live_rows == reference.activity_daily(registry.ledger)
+    before = reference.entry_states(runner.engine, tables.entries)
+    rebuild(runner, "activities", grace_seconds=0)
+    rebuilt = runner.live_tables("activities")
+    assert reference.entry_states(runner.engine, rebuilt.entries) == before
+    assert (
+        reference.table_rows(
+            runner.engine,
+            rebuilt.daily,
+            ["station", "day", "actor", "kind"],
+            ["entries", "minutes", "staff_minutes"],
+        )
+        == live_rows
+    )
+
+
+def test_as_of_a_position_shows_the_view_as_it_stood(scenario, registry):
+    views, ids = scenario
+    history = registry.ledger.entry_history(ACTIVITY, STEERING, ids["a3"])
+    before_correction = history[1]["position"] - 1
+    then = views.station_summary(STEERING, "lerum", as_of=before_correction)
+    w37 = [r for r in then["rows"] if r["period"] == "2021-W37" and r["actor"] == "vasttrafik"]
+    # Before a3's correction and a4's retraction: a3 (6 h × 1), a4 (6 h × 2), a5 (6 h × 1)
+    assert (w37[0]["activities"], w37[0]["staff_hours"]) == (3, 24.0)
+    assert then["as_of_position"] == before_correction
+    now = views.station_summary(STEERING, "lerum")
+    assert now["as_of_position"] is None
+
+
+def test_as_of_a_time_uses_the_last_event_recorded_by_then(scenario, registry):
+    views, ids = scenario
+    history = registry.ledger.entry_history(ACTIVITY, STEERING, ids["a1"])
+    recorded = datetime.fromisoformat(history[0]["recorded_at"])
+    then = views.station_summary(STEERING, "lerum", as_of=recorded)
+    assert then["as_of_position"] == history[0]["position"]
+    assert then["totals"]["activities"] == 1
+    assert (
+        views.station_summary(STEERING, "lerum", as_of=datetime(2000, 1, 1, tzinfo=UTC))["rows"]
+        == []
+    )
+
+
+def test_a_failing_projection_stops_at_the_event_and_reports_it(registry, monkeypatch):
+    ledger = registry.ledger
+    receipts = [
+        ledger.record_entry(
+            ACTIVITY,
+            *act(
+                HOSTS,
+                f"x{n}",
+                "patrol",
+                "lerum",
+                "2021-09-06T16:00:00+02:00",
+                "2021-09-06T17:00:00+02:00",
+            ),
+        )
+        for n in range(5)
+    ]
+    bad = receipts[2].position
+    runner = ProjectionRunner(ledger.recorder, registry.engine)
+    projection = runner.projections["activities"]
+    original = projection.apply
+
+    def apply(conn, tables, events):
+        if any(e.position == bad for e in events):
+            raise ValueError("cannot project this event")
+        return original(conn, tables, events)
+
+    monkeypatch.setattr(projection, "apply", apply)
+    runner.catch_up_all()
+    status = {s.name: s for s in runner.status()}["activities"]
+    assert status.position == receipts[1].position  # everything before the bad event
+    assert status.error_position == bad
+    assert "cannot project" in status.last_error
+    assert status.as_dict()["state"] == "failed"
+    monkeypatch.setattr(projection, "apply", original)
+    runner._failed_until.clear()
+    runner.catch_up_all()
+    healed = {s.name: s for s in runner.status()}["activities"]
+    assert (healed.position, healed.last_error) == (runner.head(), None)
