@@ -15,7 +15,9 @@ class Runtime:
         self.settings = settings
         self.owns_system = system is None
         self.system = system or System(settings)
-        self.runner = ProjectionRunner(self.system.ledger.recorder, self.system.engine)
+        self.runner = ProjectionRunner(
+            self.system.ledger.recorder, self.system.engine, page_size=settings.projection_page_size
+        )
         self.views = Views(self.system.ledger, self.runner, wait_seconds=settings.read_wait_seconds)
         self.system.ledger.on_saved(self.runner.wake.set)
         self._stopping = threading.Event()

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         description="run the projection runner inside the API process; "
         "set false when `trygg project` runs on its own",
     )
+    projection_page_size: int = Field(
+        default=1000, ge=1, le=10_000, description="events applied per projection transaction"
+    )
     read_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a read with min_position may wait"
     )

@@ -46,6 +46,7 @@ from sqlalchemy import (
 
 from projections.base import Projection, Tables
 from projections.events import PAGE_SIZE, decode
+from projections.failpoints import crash_point
 from projections.registry import all_projections
 
 log = logging.getLogger("trygg.projections")
@@ -222,7 +223,9 @@ class ProjectionRunner:
                 full = len(notifications) == self.page_size
                 new_position = notifications[-1].id if full else stop
                 projection.apply(conn, tables, [decode(n) for n in notifications])
+                crash_point("projection.before_advance")
                 self._advance(conn, name, generation, seen, new_position)
+                crash_point("projection.before_commit")
         except (LostRace, PersistenceError, *TRANSIENT):
             raise
         except Exception:
