@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from ledger import ids
 from ledger.access import SYSTEM, Principal, Role
+from ledger.domain.base import recording_time
 from ledger.entry_service import ACTIVITY, OBSERVATION
 from ledger.inputs import (
     ActionPlanIn,
@@ -37,6 +41,7 @@ from ledger.system import System
 TZ = ZoneInfo("Europe/Stockholm")
 PERIOD_START = date(2021, 9, 1)
 PERIOD_END = date(2022, 8, 31)
+SETUP_TIME = datetime(2021, 8, 23, 9, 0, tzinfo=TZ)
 
 STATIONS = [
     ("herrljunga", "Herrljunga", "Herrljunga"),
@@ -201,60 +206,85 @@ class DemoSummary:
 
 
 def populate(system: System, *, seed: int = 2021, days: int = 365) -> DemoSummary:
+    """Record the demo in the order it would have happened, each event stamped with the
+    moment it would have been reported, so "as of" questions have real answers."""
     rng = random.Random(seed)  # noqa: S311 (deterministic demo data, not security)
     ledger = system.ledger
     out = DemoSummary()
-    for code, name, municipality in STATIONS:
-        ledger.register_station(SYSTEM, StationIn(code=code, name=name, municipality=municipality))
-        out.stations += 1
-    for code, name, kind in ACTORS:
-        ledger.register_actor(
-            SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
+    with recording_time(SETUP_TIME):
+        for code, name, municipality in STATIONS:
+            ledger.register_station(
+                SYSTEM, StationIn(code=code, name=name, municipality=municipality)
+            )
+            out.stations += 1
+        for code, name, kind in ACTORS:
+            ledger.register_actor(
+                SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
+            )
+            out.actors += 1
+        commitments = _commitments()
+        ledger.make_promise(
+            SYSTEM,
+            PromiseIn.model_validate(
+                {
+                    "code": "stk-2021-2022",
+                    "title": "Medborgarlöfte 2021–2022: tryggare stationsområden",
+                    "period_start": PERIOD_START,
+                    "period_end": PERIOD_END,
+                    "stations": ALL,
+                    "parties": [a[0] for a in ACTORS],
+                    "commitments": commitments,
+                    "description": "Västtrafik, Trafikverket, kommunerna Herrljunga, Vårgårda, "
+                    "Alingsås, Lerum samt lokalpolisområde Alingsås (STK).",
+                }
+            ),
         )
-        out.actors += 1
-    commitments = _commitments()
-    promise = PromiseIn.model_validate(
-        {
-            "code": "stk-2021-2022",
-            "title": "Medborgarlöfte 2021–2022: tryggare stationsområden",
-            "period_start": PERIOD_START,
-            "period_end": PERIOD_END,
-            "stations": ALL,
-            "parties": [a[0] for a in ACTORS],
-            "commitments": commitments,
-            "description": "Västtrafik, Trafikverket, kommunerna Herrljunga, Vårgårda, Alingsås, "
-            "Lerum samt lokalpolisområde Alingsås (STK).",
-        }
-    )
-    ledger.make_promise(SYSTEM, promise)
-    _action_plans(system)
+        plan_steps = _action_plans(system)
 
     end = min(PERIOD_END, PERIOD_START + timedelta(days=days - 1))
-    by_actor: dict[str, list[ActivityIn]] = defaultdict(list)
+    # Partners report each week's work on the following Monday morning.
+    reports: dict[tuple[datetime, str], list[ActivityIn | ObservationIn]] = defaultdict(list)
     for commitment in commitments:
         for station in commitment["stations"]:  # type: ignore[attr-defined]
             for activity in _activities_for(rng, commitment, station, end):
-                by_actor[str(commitment["actor"])].append(activity)
-    recorded: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for actor, items in sorted(by_actor.items()):
-        who = Principal("demo", Role.partner, actor)
-        for start in range(0, len(items), 1000):
-            receipt = ledger.record_entries(ACTIVITY, who, items[start : start + 1000])
-            out.activities += receipt.created
-            recorded[actor].extend((str(r.receipt.id), r.receipt.version) for r in receipt.results)
+                reports[(_report_time(activity.started_at), str(commitment["actor"]))].append(
+                    activity
+                )
+    for reporter, observation in _observations(rng, end):
+        reports[(_report_time(observation.observed_at), reporter)].append(observation)
 
-    observations = list(_observations(rng, end))
-    by_reporter: dict[str, list[ObservationIn]] = defaultdict(list)
-    for reporter, obs in observations:
-        by_reporter[reporter].append(obs)
-    for actor, items in sorted(by_reporter.items()):
-        who = Principal("demo", Role.partner, actor)
-        for start in range(0, len(items), 1000):
-            out.observations += ledger.record_entries(
-                OBSERVATION, who, items[start : start + 1000]
-            ).created
+    schedule: list[tuple[datetime, int, Callable[[], None]]] = []
 
-    _corrections(system, rng, recorded, out)
+    def report(
+        at: datetime, actor: str, items: list[ActivityIn | ObservationIn]
+    ) -> Callable[[], None]:
+        def run() -> None:
+            who = Principal("demo", Role.partner, actor)
+            activities = [i for i in items if isinstance(i, ActivityIn)]
+            observations = [i for i in items if isinstance(i, ObservationIn)]
+            if activities:
+                receipt = ledger.record_entries(ACTIVITY, who, activities)
+                out.activities += receipt.created
+            if observations:
+                out.observations += ledger.record_entries(OBSERVATION, who, observations).created
+
+        return run
+
+    for n, ((at, actor), items) in enumerate(sorted(reports.items())):
+        schedule.append((at, n, report(at, actor, items)))
+    reported = [
+        (at, actor, item)
+        for (at, actor), items in reports.items()
+        for item in items
+        if isinstance(item, ActivityIn)
+    ]
+    for n, (at, step) in enumerate(plan_steps + _corrections(rng, system, reported, out)):
+        schedule.append((at, 100_000 + n, step))
+    schedule.sort(key=lambda item: (item[0], item[1]))
+    for at, _, step in schedule:
+        with recording_time(at):
+            step()
+
     for role in (Role.admin, Role.steering, Role.auditor):
         _, token = system.create_key(role, None, f"demo {role.value}")
         out.keys.append((role.value, None, token))
@@ -262,6 +292,12 @@ def populate(system: System, *, seed: int = 2021, days: int = 365) -> DemoSummar
         _, token = system.create_key(Role.partner, code, f"demo partner {code}")
         out.keys.append(("partner", code, token))
     return out
+
+
+def _report_time(moment: datetime) -> datetime:
+    day = moment.astimezone(TZ).date()
+    monday = day + timedelta(days=7 - day.weekday())
+    return datetime.combine(monday, time(9, 0), TZ)
 
 
 def _activities_for(
@@ -411,7 +447,8 @@ def _poisson(rng: random.Random, mean: float) -> int:
         k += 1
 
 
-def _action_plans(system: System) -> None:
+def _action_plans(system: System) -> list[tuple[datetime, Callable[[], None]]]:
+    """Create the plans now; return their measures' status changes, each at its moment."""
     ledger = system.ledger
     plans = {
         "herrljunga": [
@@ -452,6 +489,13 @@ def _action_plans(system: System) -> None:
             ),
         ],
     }
+    steps: list[tuple[datetime, Callable[[], None]]] = []
+
+    def change(plan_id: UUID, code: str, status: str) -> Callable[[], None]:
+        return lambda: ledger.change_measure_status(
+            SYSTEM, plan_id, code, MeasureStatusIn.model_validate({"status": status})
+        )
+
     for station, measures in plans.items():
         receipt = ledger.create_action_plan(
             SYSTEM,
@@ -461,45 +505,72 @@ def _action_plans(system: System) -> None:
                 measures=[MeasureIn(title=t, owner=o, due=d) for t, o, d, _ in measures],
             ),
         )
-        for i, (_, _, _, status) in enumerate(measures, start=1):
-            steps = {
+        for i, (_, _, due, status) in enumerate(measures, start=1):
+            # Work starts a month before the due date and is done a few days before it.
+            moments = {
+                "started": datetime.combine(due - timedelta(days=30), time(10, 0), TZ),
+                "done": datetime.combine(due - timedelta(days=3), time(10, 0), TZ),
+                "cancelled": datetime.combine(due - timedelta(days=45), time(10, 0), TZ),
+            }
+            path = {
                 "planned": [],
                 "started": ["started"],
                 "done": ["started", "done"],
                 "cancelled": ["cancelled"],
             }[status]
-            for step in steps:
-                ledger.change_measure_status(
-                    SYSTEM, receipt.id, f"m{i}", MeasureStatusIn.model_validate({"status": step})
-                )
+            for step in path:
+                steps.append((moments[step], change(receipt.id, f"m{i}", step)))
+    return steps
 
 
 def _corrections(
-    system: System, rng: random.Random, recorded: dict[str, list[tuple[str, int]]], out: DemoSummary
-) -> None:
-    """A handful of realistic corrections, and one retraction (a shift logged twice)."""
-    from uuid import UUID
-
+    rng: random.Random,
+    system: System,
+    reported: list[tuple[datetime, str, ActivityIn]],
+    out: DemoSummary,
+) -> list[tuple[datetime, Callable[[], None]]]:
+    """A handful of corrections and one retraction, each a week after the report it fixes.
+    Entry ids are derived from (actor, external_id), so they are known in advance."""
     ledger = system.ledger
-    hosts = Principal("demo", Role.partner, "vasttrafik")
-    for entry_id, version in rng.sample(recorded["vasttrafik"], 6):
-        ledger.correct_entry(
-            ACTIVITY,
-            hosts,
-            UUID(entry_id),
-            CorrectionIn(
-                changes={"staff_count": 3},
-                reason="Tre värdar i tjänst, inte två",
-                expected_version=version,
-            ),
+    steps: list[tuple[datetime, Callable[[], None]]] = []
+
+    def fix(who: Principal, entry_id: UUID) -> Callable[[], None]:
+        def run() -> None:
+            ledger.correct_entry(
+                ACTIVITY,
+                who,
+                entry_id,
+                CorrectionIn(
+                    changes={"staff_count": 3},
+                    reason="Tre värdar i tjänst, inte två",
+                    expected_version=1,
+                ),
+            )
+            out.corrections += 1
+
+        return run
+
+    def withdraw(who: Principal, entry_id: UUID) -> Callable[[], None]:
+        def run() -> None:
+            ledger.retract_entry(
+                ACTIVITY,
+                who,
+                entry_id,
+                RetractionIn(reason="Rapporterad två gånger av misstag", expected_version=1),
+            )
+            out.retractions += 1
+
+        return run
+
+    hosts = sorted((at, a.external_id) for at, actor, a in reported if actor == "vasttrafik")
+    for at, external_id in sorted(rng.sample(hosts, min(6, len(hosts)))):
+        who = Principal("demo", Role.partner, "vasttrafik")
+        steps.append((at + timedelta(days=7), fix(who, ids.activity_id("vasttrafik", external_id))))
+    cleaning = sorted((at, a.external_id) for at, actor, a in reported if actor == "trafikverket")
+    if len(cleaning) > 10:
+        at, external_id = cleaning[10]
+        who = Principal("demo", Role.partner, "trafikverket")
+        steps.append(
+            (at + timedelta(days=7), withdraw(who, ids.activity_id("trafikverket", external_id)))
         )
-        out.corrections += 1
-    cleaners = Principal("demo", Role.partner, "trafikverket")
-    entry_id, version = recorded["trafikverket"][10]
-    ledger.retract_entry(
-        ACTIVITY,
-        cleaners,
-        UUID(entry_id),
-        RetractionIn(reason="Rapporterad två gånger av misstag", expected_version=version),
-    )
-    out.retractions += 1
+    return steps

@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from ledger import ids
 from ledger.access import Permission, Principal
 from ledger.domain import ActionPlan, Actor, Promise, Station
+from ledger.domain.base import event_time
 from ledger.domain.plans import MeasureStatus
 from ledger.errors import (
     AlreadyExists,
@@ -53,7 +54,13 @@ class RegistryCommands:
         log = self._index(index)
         pending = aggregate.collect_events()
         for _attempt in range(SAVE_ATTEMPTS):
-            line = log.trigger_event(aggregate_id=aggregate.id)
+            last = log.get_last()
+            line = Indexed(
+                originator_id=log.originator_id,
+                originator_version=(last.originator_version + 1) if last else 1,
+                timestamp=event_time(),
+                aggregate_id=aggregate.id,
+            )
             try:
                 recordings = self.save(*pending, line)
             except IntegrityError:

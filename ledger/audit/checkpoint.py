@@ -325,7 +325,11 @@ def verify_note(note: str | bytes, key: VerifierKey | str) -> Note:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A tree head: the ``size`` first leaves of log ``origin`` have RFC 6962 root ``root``."""
+    """A tree head: the ``size`` first leaves of log ``origin`` have RFC 6962 root ``root``.
+
+    ``signatures`` lists every signature line of the note; after
+    :func:`verify_checkpoint` only those by the given key have been checked.
+    """
 
     origin: str
     size: int

@@ -192,13 +192,13 @@ class TreeBuilder:
         coords = perfect_decomposition(0, self._size)
         return [(lv, ix, h) for (lv, ix), h in zip(coords, self._frontier, strict=True)]
 
-    def append(self, leaf: bytes) -> list[Node]:
+    def append(self, leaf_hash: bytes) -> list[Node]:
         """Append one leaf *hash*; return every perfect node completed by it.
 
         The list starts with the leaf itself (level 0) and continues upwards, so
         storing all returned nodes keeps a :class:`NodeReader` complete.
         """
-        digest = _check_hash(leaf, "leaf hash")
+        digest = _check_hash(leaf_hash, "leaf hash")
         index = self._size
         completed: list[Node] = [(0, index, digest)]
         level = 0
@@ -292,9 +292,9 @@ def _is_proof(proof: object) -> bool:
 
 
 def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> bool:
-    """RFC 9162 §2.1.3.2: does ``proof`` show leaf hash ``leaf`` at ``index`` under ``root``?
+    """RFC 9162 §2.1.3.2: does ``proof`` show ``leaf_hash`` at ``index`` under ``root``?
 
     Returns ``False`` (never raises) for any malformed input: a wrong-length
     proof, hashes that are not 32 bytes, ``index >= size``, negative numbers.
@@ -304,9 +304,9 @@ def verify_inclusion(
     """
     if not (_is_size(index) and _is_size(size) and index < size):
         return False
-    if not (_is_hash(leaf) and _is_hash(root) and _is_proof(proof)):
+    if not (_is_hash(leaf_hash) and _is_hash(root) and _is_proof(proof)):
         return False
-    fn, sn, r = index, size - 1, leaf
+    fn, sn, r = index, size - 1, leaf_hash
     for p in proof:
         if sn == 0:
             return False  # proof longer than the path

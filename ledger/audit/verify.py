@@ -160,13 +160,15 @@ def _classify_gap(
 
 def _check_root(cp: Checkpoint, root: bytes, label: str, since: int | None = None) -> None:
     if root != cp.root:
-        hint = "records were altered and re-hashed, inserted or removed"
-        if since:
-            hint += f", at leaf index {since} or later (earlier ones match the old checkpoint)"
-        raise _Found(
-            "root_mismatch",
-            f"the root of the first {cp.size} records does not match the {label} ({hint})",
+        message = (
+            f"the root of the first {cp.size} records does not match the {label}: "
+            "records were altered and re-hashed, inserted or removed"
         )
+        if since:
+            message += (
+                f" at leaf index {since} or later (the earlier ones match the old checkpoint)"
+            )
+        raise _Found("root_mismatch", message)
 
 
 def _ends_with_newline(line: str | bytes) -> bool:
@@ -177,13 +179,14 @@ class _Scan:
     """One streaming pass over the records; :meth:`run` raises :class:`_Found` at the first problem.
 
     State is constant-size: the tree frontier, the expected next leaf index
-    (``builder.size``) and the previous position.
+    (``builder.size``) and the previous record's position and line number.
     """
 
     def __init__(self, cp: Checkpoint, old: Checkpoint | None) -> None:
         self.cp, self.old = cp, old
         self.builder = TreeBuilder()
         self.previous_position = -1
+        self.previous_line = 0
 
     @property
     def records(self) -> int:
@@ -225,27 +228,29 @@ class _Scan:
         where = {"leaf_index": expected, "position": position, "line": line_no}
         if index < expected:
             where["leaf_index"] = index
-            raise _Found("inserted", f"leaf index {index} appears again", **where)
+            also = f" (also at line {self.previous_line})" if index == expected - 1 else ""
+            raise _Found("inserted", f"leaf index {index} appears again{also}", **where)
         if index > expected:
             kind = _classify_gap(expected, index, rest, expected + 1)
             message = {
-                "missing": f"leaf index {expected} is missing (the next record has {index})",
+                "missing": f"leaf index {expected} is missing (this record has {index})",
                 "reordered": f"leaf index {index} comes before {expected}",
                 "inserted": f"a record with leaf index {index} does not belong here",
             }[kind]
             raise _Found(kind, message, **where)
+        leaf = record_leaf_hash(record)
+        if leaf.hex() != record["leaf_hash"]:
+            raise _Found("modified", "the record's fields do not match its leaf_hash", **where)
+        if not same_event(record["event"], event_of(record_state(record))):
+            raise _Found("modified", "the event field does not match state_b64", **where)
+        # After the hash check, so an edited position is reported as modified.
         if position <= self.previous_position:
             raise _Found(
                 "reordered",
                 f"position {position} does not follow position {self.previous_position}",
                 **where,
             )
-        self.previous_position = position
-        leaf = record_leaf_hash(record)
-        if leaf.hex() != record["leaf_hash"]:
-            raise _Found("modified", "the record's fields do not match its leaf_hash", **where)
-        if not same_event(record["event"], event_of(record_state(record))):
-            raise _Found("modified", "the event field does not match state_b64", **where)
+        self.previous_position, self.previous_line = position, line_no
         self.builder.append(leaf)
         size = self.builder.size
         if self.old is not None and size == self.old.size:
@@ -279,6 +284,9 @@ def verify_export(
             old = verify_checkpoint(old_checkpoint_text, key)
         except CheckpointError as exc:
             return Report(0, cp, kind="bad_signature", message=f"old checkpoint: {exc}")
+        if old.origin != cp.origin:
+            message = f"old checkpoint is for log {old.origin!r}, not {cp.origin!r}"
+            return Report(0, cp, old, kind="bad_signature", message=message)
         if old.size > cp.size:
             return Report(
                 0,

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import EntryRetracted, InvalidInput
 
 
-class Entry(Aggregate):
+class Entry(LedgerAggregate):
     """Behaviour shared by activities and observations."""
 
     #: Fields a correction may change. Identity (actor, external_id) and type never change.
@@ -31,19 +32,19 @@ class Entry(Aggregate):
     # retracted, retraction_reason. (Not annotated here: the library would take
     # class annotations for constructor arguments.)
 
-    class Corrected(Aggregate.Event):
+    class Corrected(LedgerAggregate.Event):
         changes: dict[str, Any]
         reason: str
 
-        def apply(self, aggregate: Aggregate) -> None:
+        def apply(self, aggregate: LedgerAggregate) -> None:
             assert isinstance(aggregate, Entry)
             for name, value in self.changes.items():
                 setattr(aggregate, name, dict(value) if isinstance(value, dict) else value)
 
-    class Retracted(Aggregate.Event):
+    class Retracted(LedgerAggregate.Event):
         reason: str
 
-        def apply(self, aggregate: Aggregate) -> None:
+        def apply(self, aggregate: LedgerAggregate) -> None:
             assert isinstance(aggregate, Entry)
             aggregate.retracted = True
             aggregate.retraction_reason = self.reason

@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import AlreadyExists, InvalidTransition, NotFound
 
 
@@ -56,7 +57,7 @@ class Measure:
         }
 
 
-class ActionPlan(Aggregate):
+class ActionPlan(LedgerAggregate):
     @staticmethod
     def create_id(promise_id: str, station: str) -> UUID:
         return ids.action_plan_id(UUID(promise_id), station)

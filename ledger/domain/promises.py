@@ -6,9 +6,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
+from ledger.domain.base import LedgerAggregate
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Commitment:
         )
 
 
-class Promise(Aggregate):
+class Promise(LedgerAggregate):
     @staticmethod
     def create_id(code: str) -> UUID:
         return ids.promise_id(code)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from ledger import ids
+from ledger.domain.base import LedgerAggregate
 
 
-class Station(Aggregate):
+class Station(LedgerAggregate):
     """A railway station area. ``zones`` are the parts an entry may name."""
 
     @staticmethod
@@ -33,7 +34,7 @@ class Station(Aggregate):
         }
 
 
-class Actor(Aggregate):
+class Actor(LedgerAggregate):
     """An organisation that promises and delivers activities (never a person)."""
 
     @staticmethod
