@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routes import entries, health, registry, views
+from api.routes import audit, entries, health, registry, views
 from api.runtime import Runtime
 from ledger.settings import Settings
 from ledger.system import System
@@ -52,4 +52,5 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(registry.router)
     app.include_router(entries.activities)
     app.include_router(entries.observations)
+    app.include_router(audit.router)
     return app

@@ -299,5 +299,85 @@ def replay(
     console.print(f"Wrote the views as of {as_of} (log position {position}) to {out}.")
 
 
+@app.command()
+def verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="an auditor's earlier checkpoint note: prove today's log extends it"),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(help="the verifier key that signed --checkpoint (default: this ledger's)"),
+    ] = None,
+    seal: Annotated[
+        bool, typer.Option("--seal/--no-seal", help="seal new events and sign a checkpoint first")
+    ] = True,
+) -> None:
+    """Recompute every leaf, the tree and each checkpoint from the stored events.
+    Exit 0 when intact; otherwise 1 and the first bad position and what is wrong."""
+    from ledger.audit.check import verify_ledger
+
+    system = _system()
+    try:
+        audit = system.audit
+        if seal:
+            audit.issue_checkpoint()
+        with console.status("Verifying the log…") as status:
+            report = verify_ledger(
+                system.ledger.recorder,
+                system.engine,
+                audit.signer.verifier_key,
+                auditor_checkpoint=checkpoint.read_text(encoding="utf-8") if checkpoint else None,
+                auditor_key=key,
+                progress=lambda n: status.update(f"Verifying the log… {n} leaves"),
+            )
+    finally:
+        system.close()
+    if report.ok:
+        console.print(
+            f"[green]OK[/]: {report.leaves} sealed events, {report.checkpoints} signed checkpoints"
+            + (", and your checkpoint," if checkpoint else "")
+            + " all match the stored events."
+        )
+        return
+    first = report.first
+    assert first is not None
+    where = f" at position {first.position}" if first.position is not None else ""
+    where += f" (leaf {first.leaf_index})" if first.leaf_index is not None else ""
+    err.print(f"[red]FAILED[/]: {first.kind}{where}: {first.detail}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="NDJSON file to write")],
+    after: Annotated[int, typer.Option(min=0, help="only events after this position")] = 0,
+    checkpoint_out: Annotated[
+        Path | None, typer.Option(help="also write a fresh signed checkpoint note here")
+    ] = None,
+) -> None:
+    """Write the sealed log as NDJSON for offline verification (python -m ledger.audit.verify)."""
+    import json
+
+    system = _system()
+    try:
+        audit = system.audit
+        latest = audit.issue_checkpoint()
+        count = 0
+        with out.open("w", encoding="utf-8") as f:
+            for record in audit.export(after=after):
+                f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                count += 1
+        if checkpoint_out is not None:
+            checkpoint_out.write_text(latest["note"], encoding="utf-8")
+        key = audit.signer.verifier_key
+    finally:
+        system.close()
+    console.print(f"Wrote {count} events to {out}.")
+    if checkpoint_out is not None:
+        console.print(f"Checkpoint (tree size {latest['tree_size']}) in {checkpoint_out}.")
+    print(f"Verifier key: {key}")
+
+
 def main() -> None:
     app()

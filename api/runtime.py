@@ -20,21 +20,39 @@ class Runtime:
         )
         self.views = Views(self.system.ledger, self.runner, wait_seconds=settings.read_wait_seconds)
         self.system.ledger.on_saved(self.runner.wake.set)
+        self.audit = self.system.audit
+        self.seal_wake = threading.Event()
+        self.system.ledger.on_saved(self.seal_wake.set)
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        if self.settings.embedded_projections and self._thread is None:
-            self._thread = threading.Thread(
-                target=self.runner.run, args=(self._stopping,), name="projections", daemon=True
-            )
-            self._thread.start()
+        """Embedded mode: project and seal inside this process."""
+        if self.settings.embedded_projections and not self._threads:
+            self._threads = [
+                threading.Thread(
+                    target=self.runner.run, args=(self._stopping,), name="projections", daemon=True
+                ),
+                threading.Thread(
+                    target=self.audit.run,
+                    args=(
+                        self._stopping,
+                        self.seal_wake,
+                        self.settings.checkpoint_interval_seconds,
+                    ),
+                    name="sealer",
+                    daemon=True,
+                ),
+            ]
+            for thread in self._threads:
+                thread.start()
 
     def stop(self) -> None:
         self._stopping.set()
         self.runner.wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self.seal_wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
         if self.owns_system:
             self.system.close()

@@ -10,7 +10,7 @@ duplicate receipt with the original position, another hash an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -30,7 +30,7 @@ from ledger.errors import (
 )
 from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, CorrectionIn, ObservationIn, RetractionIn, parse
-from ledger.receipts import BatchItemResult, BatchReceipt, Receipt
+from ledger.receipts import BatchItemResult, BatchReceipt, Receipt, leaf_hash_for
 from ledger.rules import check_activity_times, check_observation_time
 from ledger.storage import event_positions, first_events
 from ledger.taxonomy import ActivityKind
@@ -111,7 +111,7 @@ class EntryCommands:
                     index=index,
                 )
 
-        stored: dict[UUID, tuple[int, Any]] = {}
+        stored: dict[UUID, tuple[int, Any, Any]] = {}
         for _attempt in range(SAVE_ATTEMPTS):
             new = [i for i in first_index.values() if ids[i] not in stored]
             aggregates = [kind.build(actor, entries[i], digests[i]) for i in new]
@@ -127,12 +127,18 @@ class EntryCommands:
                 if entry_id in receipts and first_index[entry_id] == index:
                     results.append(BatchItemResult(index, "created", receipts[entry_id]))
                 elif entry_id in receipts:
-                    receipt = receipts[entry_id]
-                    dup = Receipt(receipt.id, receipt.position, 1, receipt.recorded_at, False)
+                    dup = replace(receipts[entry_id], created=False)
                     results.append(BatchItemResult(index, "duplicate", dup))
                 else:
-                    position, event = stored[entry_id]
-                    dup = Receipt(entry_id, position, 1, event.timestamp.isoformat(), False)
+                    position, event, raw = stored[entry_id]
+                    dup = Receipt(
+                        entry_id,
+                        position,
+                        1,
+                        event.timestamp.isoformat(),
+                        created=False,
+                        leaf_hash=leaf_hash_for(raw, position),
+                    )
                     results.append(BatchItemResult(index, "duplicate", dup))
             return BatchReceipt(results)
         raise VersionConflict("the batch kept colliding with concurrent writes; retry it")
@@ -253,7 +259,14 @@ class EntryCommands:
                 f"external_id {external_id!r} was already used for different content",
                 id=str(entry_id),
             )
-        return Receipt(entry_id, position, 1, event.timestamp.isoformat(), created=False)
+        return Receipt(
+            entry_id,
+            position,
+            1,
+            event.timestamp.isoformat(),
+            created=False,
+            leaf_hash=leaf_hash_for(stored, position),
+        )
 
     def _stored_firsts(
         self: Ledger,
@@ -261,11 +274,11 @@ class EntryCommands:
         ids: list[UUID],
         digests: list[str],
         entries: list[EntryIn],
-    ) -> dict[UUID, tuple[int, Any]]:
+    ) -> dict[UUID, tuple[int, Any, Any]]:
         found = first_events(self.recorder, unique_ids)
         stored = {}
         for entry_id, (position, stored_event) in found.items():
-            stored[entry_id] = (position, self.mapper.to_domain_event(stored_event))
+            stored[entry_id] = (position, self.mapper.to_domain_event(stored_event), stored_event)
         for index, entry_id in enumerate(ids):
             if entry_id in stored and stored[entry_id][1].content_hash != digests[index]:
                 raise ExternalIdConflict(
@@ -317,4 +330,5 @@ def _receipt(recording: Recording[UUID]) -> Receipt:
         position=recording.notification.id,
         version=event.originator_version,
         recorded_at=timestamp.isoformat(),
+        leaf_hash=leaf_hash_for(recording.notification),
     )

@@ -6,18 +6,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from ledger.audit.leaf import canonical_originator_id, leaf_hash_of
+
 
 @dataclass(frozen=True)
 class Receipt:
     """``position`` is the event's place in the notification log (strictly increasing;
     on PostgreSQL numbers may be skipped). ``created`` is false for an idempotent replay,
-    whose position is that of the original event."""
+    whose position is that of the original event. ``leaf_hash`` is the event's Merkle
+    leaf hash, which an inclusion proof later ties to a signed checkpoint."""
 
     id: UUID
     position: int
     version: int
     recorded_at: str
     created: bool = True
+    leaf_hash: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -27,8 +31,21 @@ class Receipt:
             "version": self.version,
             "recorded_at": self.recorded_at,
             "created": self.created,
+            "leaf_hash": self.leaf_hash,
             **self.extra,
         }
+
+
+def leaf_hash_for(stored: Any, position: int | None = None) -> str:
+    """The Merkle leaf hash of a stored event or notification (hex): the receipt an
+    auditor can later prove is in the log (see ``ledger.audit.leaf``)."""
+    return leaf_hash_of(
+        stored.id if position is None else position,
+        canonical_originator_id(str(stored.originator_id)),
+        stored.originator_version,
+        stored.topic,
+        stored.state,
+    ).hex()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from ledger.errors import (
     VersionConflict,
 )
 from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, MeasureStatusIn, PromiseIn, StationIn
-from ledger.receipts import Receipt
+from ledger.receipts import Receipt, leaf_hash_for
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -73,6 +73,7 @@ class RegistryCommands:
                 position=first.notification.id,
                 version=aggregate.version,
                 recorded_at=first.domain_event.timestamp.isoformat(),
+                leaf_hash=leaf_hash_for(first.notification),
             )
         raise VersionConflict(f"could not register {what} under concurrent load; retry")
 
@@ -311,6 +312,7 @@ class RegistryCommands:
             position=last.notification.id,
             version=plan.version,
             recorded_at=last.domain_event.timestamp.isoformat(),
+            leaf_hash=leaf_hash_for(last.notification),
         )
 
 

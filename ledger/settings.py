@@ -6,6 +6,8 @@ or the app factory and handed down.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,4 +38,15 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a read with min_position may wait"
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 key (PEM) that signs checkpoints; generated on first use when "
+        "missing. Default: beside the SQLite file, or ./trygg-signing.key",
+    )
+    log_origin: str = Field(
+        default="trygg-ledger",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$",
+        description="the log's name in its checkpoints and the signing key's name",
+    )
+    checkpoint_interval_seconds: float = Field(default=10.0, gt=0, le=86_400)
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)

@@ -64,6 +64,11 @@ class Database:
         assert self.url.database
         return Path(self.url.database)
 
+    def default_signing_key_file(self) -> Path:
+        if self.is_sqlite:
+            return self.sqlite_path.with_name(self.sqlite_path.name + ".signing-key.pem")
+        return Path("trygg-signing.key")
+
     def eventsourcing_env(self) -> dict[str, str]:
         if self.is_sqlite:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from ledger.access import Role
 from ledger.application import Ledger, utc_now
+from ledger.audit.service import AuditService
 from ledger.errors import InvalidInput
 from ledger.keys import ApiKey, KeyStore
 from ledger.settings import Settings
@@ -29,6 +30,12 @@ class System:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.database.schema}"'))
         self.ledger = Ledger(settings, clock=clock, database=self.database)
         self.keys = KeyStore(self.engine)
+        self.audit = AuditService(
+            self.ledger.recorder,
+            self.engine,
+            signing_key_file=settings.signing_key_file or self.database.default_signing_key_file(),
+            origin=settings.log_origin,
+        )
 
     def create_key(self, role: Role, actor: str | None, name: str | None) -> tuple[ApiKey, str]:
         if actor is not None and self.ledger.find_actor(actor) is None:

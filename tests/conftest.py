@@ -53,10 +53,11 @@ def pg_schema() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def settings(request: pytest.FixtureRequest, tmp_path) -> Settings:
+    key = tmp_path / "signing-key.pem"
     if request.param == "sqlite":
-        return Settings(database_url=f"sqlite:///{tmp_path / 'trygg.db'}")
+        return Settings(database_url=f"sqlite:///{tmp_path / 'trygg.db'}", signing_key_file=key)
     schema = request.getfixturevalue("pg_schema")
-    return Settings(database_url=PG_URL, database_schema=schema)
+    return Settings(database_url=PG_URL, database_schema=schema, signing_key_file=key)
 
 
 @pytest.fixture

@@ -58,6 +58,14 @@ def leaf_bytes(
     return header + b"\n" + state
 
 
+def stored_bytes(state: bytes | bytearray | memoryview | str) -> bytes:
+    """The stored state as bytes. A row edited behind the service's back may come back
+    as text (SQLite changes a value's type freely); it must still hash, not crash."""
+    if isinstance(state, str):
+        return state.encode("utf-8", "surrogateescape")
+    return bytes(state)
+
+
 def leaf_hash_of(
     position: int, originator_id: str, originator_version: int, topic: str, state: bytes
 ) -> bytes:

@@ -15,6 +15,7 @@ from tests.factories import activity, observation
 ALL = {"partner", "steering", "auditor", "admin"}
 ADMIN = {"admin"}
 PARTNER = {"partner"}
+AUDIT = {"auditor", "admin"}
 
 ALLOWED = {
     ("POST", "/v1/stations"): ADMIN,
@@ -49,6 +50,13 @@ ALLOWED = {
     ("GET", "/v1/activities"): ALL,
     ("GET", "/v1/observations"): ALL,
     ("GET", "/v1/projections"): ALL,
+    ("GET", "/v1/audit/log"): AUDIT,
+    ("GET", "/v1/audit/checkpoints/latest"): AUDIT,
+    ("GET", "/v1/audit/checkpoints"): AUDIT,
+    ("POST", "/v1/audit/checkpoints"): AUDIT,
+    ("GET", "/v1/audit/public-key"): AUDIT,
+    ("GET", "/v1/audit/proofs/inclusion"): AUDIT,
+    ("GET", "/v1/audit/proofs/consistency"): AUDIT,
     ("POST", "/v1/observations/{entry_id}/corrections"): PARTNER,
     ("POST", "/v1/observations/{entry_id}/retraction"): PARTNER,
 }
@@ -90,7 +98,13 @@ def world(client, keys, registry):
     obs = client.post(
         "/v1/observations", json=observation(999), headers=keys.header("partner")
     ).json()
-    return {"plan": plan["id"], "activity": act["id"], "observation": obs["id"]}
+    client.post("/v1/audit/checkpoints", headers=keys.header("admin"))  # seal what is there
+    return {
+        "plan": plan["id"],
+        "activity": act["id"],
+        "observation": obs["id"],
+        "position": obs["position"],
+    }
 
 
 def request_for(method, path, world, n):
@@ -102,6 +116,10 @@ def request_for(method, path, world, n):
         .replace("{plan_id}", world["plan"])
         .replace("{measure}", "m1")
     )
+    if path == "/v1/audit/proofs/inclusion":
+        url += f"?position={world['position']}&tree_size={world['position']}"
+    if path == "/v1/audit/proofs/consistency":
+        url += "?first=1&second=2"
     if "/activities/{entry_id}" in path:
         url = url.replace("{entry_id}", world["activity"])
     url = url.replace("{entry_id}", world["observation"])

@@ -1,0 +1,267 @@
+"""The audit service: signed checkpoints, proofs, the exported log, and the signing key.
+
+Checkpoints are C2SP ``tlog-checkpoint`` notes signed with Ed25519. The key comes
+from ``TRYGG_SIGNING_KEY_FILE``; when that file does not exist it is generated on
+first use (and the log says so), so the embedded default works out of the box.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder
+from sqlalchemy import Engine, insert, select
+
+from ledger.access import Permission, Principal
+from ledger.audit.checkpoint import Signer, sign_checkpoint
+from ledger.audit.leaf import canonical_originator_id, make_record, stored_bytes
+from ledger.audit.merkle import consistency_proof, inclusion_proof, root_at
+from ledger.audit.sealer import Sealer
+from ledger.audit.store import SqlNodeReader, checkpoints, leaves, nodes, seal_state
+from ledger.errors import InvalidInput, NotFound
+
+log = logging.getLogger("trygg.audit")
+
+
+def load_or_create_signer(path: Path, name: str) -> Signer:
+    if path.exists():
+        return Signer.from_pem_file(name, path)
+    signer = Signer.generate(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(signer.to_pem())
+    log.warning(
+        "generated a new checkpoint signing key at %s (verifier key %s); keep it safe and "
+        "set TRYGG_SIGNING_KEY_FILE in production",
+        path,
+        signer.verifier_key,
+    )
+    return signer
+
+
+class AuditService:
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        engine: Engine,
+        *,
+        signing_key_file: Path,
+        origin: str,
+        page_size: int = 1000,
+    ) -> None:
+        self.recorder = recorder
+        self.engine = engine
+        self.origin = origin
+        self.signing_key_file = signing_key_file
+        self._signer: Signer | None = None
+        self.sealer = Sealer(recorder, engine, page_size=page_size)
+        self.last_verify: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def require(who: Principal) -> None:
+        """Only auditors and administrators read the raw log, checkpoints and proofs."""
+        who.require(Permission.audit)
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = load_or_create_signer(self.signing_key_file, self.origin)
+        return self._signer
+
+    def public_key(self) -> dict[str, str]:
+        return {"verifier_key": self.signer.verifier_key, "origin": self.origin}
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def issue_checkpoint(self) -> dict[str, Any]:
+        """Seal the log up to now and sign a checkpoint of the whole tree."""
+        with self._lock:
+            self.sealer.seal()
+            with self.engine.begin() as conn:
+                size = int(conn.execute(select(seal_state.c.tree_size)).scalar_one())
+                root = root_at(size, SqlNodeReader(conn))
+                issued = datetime.now(UTC).replace(microsecond=0)
+                note = sign_checkpoint(self.origin, size, root, issued, self.signer)
+                row_id = conn.execute(
+                    insert(checkpoints).values(
+                        tree_size=size, root_hash=root, issued_at=issued, note=note
+                    )
+                ).inserted_primary_key[0]
+        return self._checkpoint_dict(row_id, size, root, issued, note)
+
+    def maybe_issue_checkpoint(self) -> dict[str, Any] | None:
+        """Issue a checkpoint if the tree has grown since the last one."""
+        _, size = self.sealer.state()
+        latest = self.latest_checkpoint()
+        if size > 0 and (latest is None or latest["tree_size"] < size):
+            return self.issue_checkpoint()
+        return None
+
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1)
+            ).first()
+        return self._checkpoint_dict(*row) if row else None
+
+    def checkpoints(self, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+        query = select(checkpoints).order_by(checkpoints.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(checkpoints.c.id < before)
+        with self.engine.connect() as conn:
+            return [self._checkpoint_dict(*row) for row in conn.execute(query).all()]
+
+    @staticmethod
+    def _checkpoint_dict(
+        row_id: int, size: int, root: bytes, issued: datetime, note: str
+    ) -> dict[str, Any]:
+        if issued.tzinfo is None:  # SQLite hands back naive UTC
+            issued = issued.replace(tzinfo=UTC)
+        return {
+            "id": row_id,
+            "tree_size": int(size),
+            "root_hash": bytes(root).hex(),
+            "issued_at": issued.isoformat(),
+            "note": note,
+        }
+
+    # -- proofs -----------------------------------------------------------------------------
+
+    def sealed_size(self) -> int:
+        return self.sealer.state()[1]
+
+    def _check_size(self, field: str, size: int) -> None:
+        sealed = self.sealed_size()
+        if size < 1 or size > sealed:
+            raise InvalidInput.one(field, f"must be between 1 and the sealed tree size ({sealed})")
+
+    def inclusion(self, position: int, tree_size: int) -> dict[str, Any]:
+        self._check_size("tree_size", tree_size)
+        with self.engine.connect() as conn:
+            index = conn.execute(
+                select(leaves.c.leaf_index).where(leaves.c.position == position)
+            ).scalar_one_or_none()
+            if index is None:
+                raise NotFound(f"no sealed event at position {position}")
+            if index >= tree_size:
+                raise InvalidInput.one(
+                    "tree_size",
+                    f"the event is leaf {index}; a tree of {tree_size} does not hold it",
+                )
+            reader = SqlNodeReader(conn)
+            proof = inclusion_proof(index, tree_size, reader)
+            leaf = reader.node(0, index)
+            root = root_at(tree_size, reader)
+        return {
+            "position": position,
+            "leaf_index": int(index),
+            "tree_size": tree_size,
+            "leaf_hash": leaf.hex(),
+            "root_hash": root.hex(),
+            "proof": [h.hex() for h in proof],
+        }
+
+    def consistency(self, first: int, second: int) -> dict[str, Any]:
+        self._check_size("second", second)
+        if first < 1 or first > second:
+            raise InvalidInput.one("first", "must be between 1 and second")
+        with self.engine.connect() as conn:
+            reader = SqlNodeReader(conn)
+            proof = consistency_proof(first, second, reader)
+            first_root, second_root = root_at(first, reader), root_at(second, reader)
+        return {
+            "first": first,
+            "second": second,
+            "first_root": first_root.hex(),
+            "second_root": second_root.hex(),
+            "proof": [h.hex() for h in proof],
+        }
+
+    # -- the log, for auditors --------------------------------------------------------------
+
+    def export(
+        self, after: int = 0, limit: int | None = None, page: int = 1000
+    ) -> Iterator[dict[str, Any]]:
+        """Sealed events after position ``after``, as verifier records, in log order.
+
+        ``leaf_hash`` is the hash *sealed* for that leaf; the record's fields come
+        from the event store as it is now, so any later edit shows as a mismatch.
+        """
+        sent = 0
+        while limit is None or sent < limit:
+            take = page if limit is None else min(page, limit - sent)
+            with self.engine.connect() as conn:
+                sealed = conn.execute(
+                    select(leaves.c.leaf_index, leaves.c.position, nodes.c.hash)
+                    .join(nodes, (nodes.c.level == 0) & (nodes.c.idx == leaves.c.leaf_index))
+                    .where(leaves.c.position > after)
+                    .order_by(leaves.c.position)
+                    .limit(take)
+                ).all()
+            if not sealed:
+                return
+            first, last = sealed[0][1], sealed[-1][1]
+            stored = {
+                n.id: n
+                for n in self.recorder.select_notifications(
+                    start=first, limit=last - first + 1, stop=last
+                )
+            }
+            for leaf_index, position, digest in sealed:
+                n = stored.get(position)
+                if n is None:
+                    continue  # a missing event shows as a gap in leaf_index
+                record = make_record(
+                    leaf_index=int(leaf_index),
+                    position=int(position),
+                    originator_id=canonical_originator_id(str(n.originator_id)),
+                    originator_version=n.originator_version,
+                    topic=n.topic,
+                    state=stored_bytes(n.state),
+                )
+                record["leaf_hash"] = bytes(digest).hex()
+                yield record
+                sent += 1
+            after = last
+            if len(sealed) < take:
+                return
+
+    # -- the background job -----------------------------------------------------------------
+
+    def run(self, stopping: threading.Event, wake: threading.Event, interval: float) -> None:
+        """Seal continuously; issue a checkpoint every ``interval`` seconds while the log grows."""
+        next_checkpoint = time.monotonic() + interval
+        while not stopping.is_set():
+            try:
+                sealed = self.sealer.seal()
+                if time.monotonic() >= next_checkpoint:
+                    self.maybe_issue_checkpoint()
+                    next_checkpoint = time.monotonic() + interval
+            except Exception:
+                log.exception("sealing failed; retrying")
+                sealed = 0
+            if sealed == 0:
+                wake.wait(min(0.5, interval))
+                wake.clear()
+
+    def summary(self) -> dict[str, Any]:
+        position, size = self.sealer.state()
+        head = self.recorder.max_notification_id() or 0
+        return {
+            "latest_checkpoint": self.latest_checkpoint(),
+            "sealed_size": size,
+            "sealed_position": position,
+            "head": head,
+            "lag": max(0, head - position),
+            "last_verify": self.last_verify,
+            "verifier_key": self.signer.verifier_key,
+        }

@@ -1,0 +1,81 @@
+"""Where the tree lives: SQL tables for leaves, perfect nodes, checkpoints, sealer state.
+
+* ``trygg_merkle_nodes`` — every perfect aligned subtree hash, (level, index) → hash;
+  level 0 are the leaf hashes. Proofs and roots read O(log n) of these rows.
+* ``trygg_merkle_leaves`` — leaf index ↔ log position, with the event's identity
+  (originator id and version), so a verifier can tell a modified event from an
+  inserted, missing or reordered one.
+* ``trygg_checkpoints`` — every signed checkpoint note issued.
+* ``trygg_seal_state`` — one row: the last sealed position and the tree size.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
+
+metadata = MetaData()
+
+nodes = Table(
+    "trygg_merkle_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+leaves = Table(
+    "trygg_merkle_leaves",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False, unique=True),
+    Column("originator_id", String(36), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+)
+Index("trygg_merkle_leaves_identity", leaves.c.originator_id, leaves.c.originator_version)
+
+checkpoints = Table(
+    "trygg_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+seal_state = Table(
+    "trygg_seal_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class SqlNodeReader:
+    """A ``NodeReader`` over ``trygg_merkle_nodes`` on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def node(self, level: int, index: int) -> bytes:
+        value = self.conn.execute(
+            select(nodes.c.hash).where(nodes.c.level == level, nodes.c.idx == index)
+        ).scalar_one_or_none()
+        if value is None:
+            raise LookupError(f"no stored node at level {level}, index {index}")
+        return bytes(value)
