@@ -63,6 +63,8 @@ def test_the_curl_examples_work_against_the_demo(tmp_path):
                 "PATH": "/usr/bin:/bin:/usr/local/bin",
                 "BASE": base,
                 "ADMIN": tokens[("admin", "-")],
+                "STEERING": tokens[("steering", "-")],
+                "AUDITOR": tokens[("auditor", "-")],
                 "PARTNER": tokens[("partner", "vasttrafik")],
             },
             capture_output=True,
