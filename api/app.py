@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.limits import BodySizeLimit
+from api.limits import BodySizeLimit, RateLimiter
 from api.routes import audit, entries, health, registry, views
 from api.runtime import Runtime
 from ledger.settings import Settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)

@@ -31,6 +31,7 @@ def get_principal(
     principal = request.app.state.system.keys.authenticate(credentials.credentials)
     if principal is None:
         raise Unauthenticated("unknown or revoked API key")
+    request.app.state.rate_limiter.hit(principal.key_id)
     return principal
 
 

@@ -8,6 +8,7 @@ logged 500 that never leaks internals.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import psycopg
@@ -18,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.limits import BodyTooLarge
+from api.limits import BodyTooLarge, RateLimited
 from ledger import errors as e
 from ledger.screening import PERSONAL_DATA
 
@@ -38,6 +39,7 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "body_too_large",
+    429: "rate_limited",
     415: "unsupported_media_type",
 }
 
@@ -114,6 +116,16 @@ async def _body_too_large(request: Request, _: Exception) -> JSONResponse:
     )
 
 
+async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    seconds = max(1, math.ceil(exc.retry_after))
+    return JSONResponse(
+        error_body("rate_limited", f"too many requests with this key; retry in {seconds} s"),
+        429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(error_body("internal_error", "an unexpected error; it was logged"), 500)
@@ -124,6 +136,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(BodyTooLarge, _body_too_large)
+    app.add_exception_handler(RateLimited, _rate_limited)
     for infra in (
         PersistenceError,
         sqlalchemy.exc.OperationalError,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,6 +12,39 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 class BodyTooLarge(Exception):
     pass
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after:.1f} s")
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    """A token bucket per API key: ``rate`` requests a second, bursts up to ``burst``.
+
+    Per process: with several API processes the effective limit is their sum, which is
+    fine for its purpose (one partner system misbehaving must not starve the others).
+    A rate of 0 turns it off.
+    """
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> None:
+        if self.rate <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                raise RateLimited((1.0 - tokens) / self.rate)
+            self._buckets[key] = (tokens - 1.0, now)
 
 
 class BodySizeLimit:

@@ -49,4 +49,8 @@ class Settings(BaseSettings):
         description="the log's name in its checkpoints and the signing key's name",
     )
     checkpoint_interval_seconds: float = Field(default=10.0, gt=0, le=86_400)
+    rate_limit_per_second: float = Field(
+        default=100.0, ge=0, description="requests a second per API key and process; 0 = off"
+    )
+    rate_limit_burst: int = Field(default=200, ge=1)
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)

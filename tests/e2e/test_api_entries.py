@@ -193,3 +193,20 @@ def test_health_readiness_and_openapi(client):
     assert client.get("/readyz").json()["status"] == "ready"
     assert client.get("/openapi.json").json()["info"]["title"] == "Trygg Ledger"
     assert client.get("/docs").status_code == 200
+
+
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after(registry, keys):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings = registry.settings.model_copy(update={"rate_limit_per_second": 1.0, "rate_limit_burst": 3})
+    with TestClient(create_app(settings, system=registry), raise_server_exceptions=False) as c:
+        statuses = [c.get("/v1/stations", headers=keys.header("steering")).status_code for _ in range(5)]
+        other = c.get("/v1/stations", headers=keys.header("admin"))
+        limited = c.get("/v1/stations", headers=keys.header("steering"))
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3:] == [429, 429]
+    assert other.status_code == 200  # buckets are per key
+    assert limited.json()["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
