@@ -171,8 +171,8 @@ def _runtime(settings: Settings | None = None):  # type: ignore[no-untyped-def]
 def project(
     poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 0.5,
 ) -> None:
-    """Run the projection runner (production: one such process beside the API processes,
-    which then run with TRYGG_EMBEDDED_PROJECTIONS=false)."""
+    """Run the projection runner and the sealer (production: one such process beside the
+    API processes, which then run with TRYGG_EMBEDDED_PROJECTIONS=false)."""
     import logging
     import signal
     import threading
@@ -182,12 +182,26 @@ def project(
     )
     runtime = _runtime()
     stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+        runtime.runner.wake.set()
+        runtime.seal_wake.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: (stopping.set(), runtime.runner.wake.set()))
-    console.print(f"Projecting {', '.join(runtime.runner.projections)}; Ctrl-C stops.")
+        signal.signal(sig, stop)
+    sealer = threading.Thread(
+        target=runtime.audit.run,
+        args=(stopping, runtime.seal_wake, runtime.settings.checkpoint_interval_seconds),
+        name="sealer",
+        daemon=True,
+    )
+    sealer.start()
+    console.print(f"Projecting {', '.join(runtime.runner.projections)} and sealing; Ctrl-C stops.")
     try:
         runtime.runner.run(stopping, poll_seconds=poll)
     finally:
+        sealer.join(timeout=10)
         runtime.system.close()
 
 

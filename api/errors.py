@@ -101,6 +101,21 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    text = str(exc).lower()
+    if "disk is full" in text or "no space left" in text or "disk full" in text:
+        log.error("storage is full: %s", exc)
+        return JSONResponse(
+            error_body("storage_full", "the ledger's storage is full; nothing was stored"),
+            507,
+            headers={"Retry-After": "60"},
+        )
+    if "read-only" in text or "readonly" in text:
+        log.error("database is read-only: %s", exc)
+        return JSONResponse(
+            error_body("read_only", "the ledger's database is read-only; nothing was stored"),
+            503,
+            headers={"Retry-After": "60"},
+        )
     log.warning("database unavailable: %s", exc)
     return JSONResponse(
         error_body("unavailable", "the database is unavailable right now; retry shortly"),

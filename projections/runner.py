@@ -44,9 +44,9 @@ from sqlalchemy import (
     update,
 )
 
+from ledger.failpoints import crash_point
 from projections.base import Projection, Tables
 from projections.events import PAGE_SIZE, decode
-from projections.failpoints import crash_point
 from projections.registry import all_projections
 
 log = logging.getLogger("trygg.projections")

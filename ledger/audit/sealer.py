@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, select, update
 from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
 from ledger.audit.store import SqlNodeReader, leaves, metadata, nodes, seal_state
+from ledger.failpoints import crash_point
 
 log = logging.getLogger("trygg.audit")
 
@@ -99,6 +100,7 @@ class Sealer:
             )
             if done.rowcount != 1:
                 raise SealRace
+            crash_point("seal.before_commit")
         self._builder = working
         return len(batch)
 

@@ -32,8 +32,17 @@ def trygg(*args: str, env: dict[str, str], check: bool = True) -> subprocess.Com
 
 
 @contextmanager
-def running_server(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
+def running_server(env: dict[str, str], port: int | None = None) -> Iterator[str]:
+    with server_process(env, port) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def server_process(
+    env: dict[str, str], port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A ``trygg serve`` subprocess, ready to answer; yields its base URL and process."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", "--port", str(port)],
         env={**os.environ, **env},
@@ -54,10 +63,11 @@ def running_server(env: dict[str, str]) -> Iterator[str]:
                 out = proc.stdout.read() if proc.stdout else ""
                 raise RuntimeError(f"server did not start:\n{out}")
             time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
