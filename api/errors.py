@@ -17,6 +17,7 @@ from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.limits import BodyTooLarge, RateLimited
@@ -41,6 +42,38 @@ HTTP_CODES = {
     413: "body_too_large",
     429: "rate_limited",
     415: "unsupported_media_type",
+}
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    """Every error: a machine-readable ``code``, a human ``detail``, per-field ``errors``."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    detail: str
+    errors: list[FieldErrorOut] | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+#: Declared on every route, so the OpenAPI document says what a client may receive.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("no key, or an unknown or revoked key (`unauthenticated`)"),
+    403: _documented("the key's role may not do this (`forbidden`)"),
+    404: _documented("no such thing (`not_found`)"),
+    409: _documented("a conflict: `external_id_conflict`, `version_conflict`, `already_exists`…"),
+    413: _documented("the body is too large (`body_too_large`)"),
+    422: _documented("bad input; `errors` names each field and why"),
+    429: _documented("too many requests with this key (`rate_limited`); see Retry-After"),
+    503: _documented("the database is unavailable or the views are behind; see Retry-After"),
+    507: _documented("the storage is full (`storage_full`); nothing was stored"),
 }
 
 
@@ -94,6 +127,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI's "error parsing the body": bytes that are not JSON
+        return JSONResponse(error_body("invalid_json", "the body is not valid UTF-8 JSON"), 422)
     code = HTTP_CODES.get(exc.status_code, "http_error")
     return JSONResponse(
         error_body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)

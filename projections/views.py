@@ -77,8 +77,8 @@ class Views:
             position = position_at(self.ledger.recorder, as_of)
             today = as_of.astimezone(LOCAL).date()
         else:
-            if as_of < 0:
-                raise InvalidInput.one("as_of", "a position cannot be negative")
+            if as_of < 0 or as_of >= 2**62:
+                raise InvalidInput.one("as_of", "a position must be between 0 and 2**62")
             position = min(as_of, self.ledger.last_position())
             today = self._time_of(position).astimezone(LOCAL).date()
         return self.replays.at(position), position, today

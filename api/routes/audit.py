@@ -12,6 +12,8 @@ from ledger.audit.service import AuditService
 from ledger.errors import NotFound
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+# Positions and sizes are 64-bit in the database; larger numbers are refused as input.
+MAX_POSITION = 2**62
 
 
 def get_audit(request: Request) -> AuditService:
@@ -30,7 +32,9 @@ Audit = Annotated[AuditService, Depends(get_audit)]
 def log(
     who: Caller,
     audit: Audit,
-    after: Annotated[int, Query(ge=0, description="only events after this position")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_POSITION, description="only events after this position")
+    ] = 0,
     limit: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
 ) -> StreamingResponse:
     audit.require(who)
@@ -42,7 +46,18 @@ def log(
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-@router.get("/checkpoints/latest", summary="The latest signed checkpoint")
+@router.get(
+    "/checkpoints/latest",
+    summary="The latest signed checkpoint (format=note: the signed note as text/plain)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/plain": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 def latest_checkpoint(
     who: Caller,
     audit: Audit,
@@ -65,7 +80,7 @@ def checkpoints(
     audit: Audit,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[
-        int | None, Query(ge=1, description="only checkpoints with a smaller id")
+        int | None, Query(ge=1, le=2**31 - 1, description="only checkpoints with a smaller id")
     ] = None,
 ) -> dict[str, Any]:
     audit.require(who)
@@ -92,8 +107,8 @@ def public_key(who: Caller, audit: Audit) -> dict[str, str]:
 def inclusion(
     who: Caller,
     audit: Audit,
-    position: Annotated[int, Query(ge=1)],
-    tree_size: Annotated[int, Query(ge=1)],
+    position: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+    tree_size: Annotated[int, Query(ge=1, le=MAX_POSITION)],
 ) -> dict[str, Any]:
     audit.require(who)
     return audit.inclusion(position, tree_size)
@@ -105,8 +120,8 @@ def inclusion(
 def consistency(
     who: Caller,
     audit: Audit,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+    second: Annotated[int, Query(ge=1, le=MAX_POSITION)],
 ) -> dict[str, Any]:
     audit.require(who)
     return audit.consistency(first, second)

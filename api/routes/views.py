@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["views"])
 
 MinPosition = Annotated[
     int | None,
-    Query(ge=1, description="wait (bounded) until the views include this log position"),
+    Query(ge=1, le=2**62, description="wait (bounded) until the views include this log position"),
 ]
 AsOfParam = Annotated[
     str | None,

@@ -200,9 +200,13 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(registry, keys):
 
     from api.app import create_app
 
-    settings = registry.settings.model_copy(update={"rate_limit_per_second": 1.0, "rate_limit_burst": 3})
+    settings = registry.settings.model_copy(
+        update={"rate_limit_per_second": 1.0, "rate_limit_burst": 3}
+    )
     with TestClient(create_app(settings, system=registry), raise_server_exceptions=False) as c:
-        statuses = [c.get("/v1/stations", headers=keys.header("steering")).status_code for _ in range(5)]
+        statuses = [
+            c.get("/v1/stations", headers=keys.header("steering")).status_code for _ in range(5)
+        ]
         other = c.get("/v1/stations", headers=keys.header("admin"))
         limited = c.get("/v1/stations", headers=keys.header("steering"))
     assert statuses[:3] == [200, 200, 200]
