@@ -50,6 +50,9 @@ def _fail(error: LedgerError) -> typer.Exit:
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="log every request")
+    ] = True,
 ) -> None:
     """Serve the HTTP API (and the docs at /docs)."""
     import uvicorn
@@ -58,7 +61,9 @@ def serve(
 
     settings = Settings()
     _system(settings).close()  # fail fast, with a clear message, on a bad database URL
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", access_log=access_log
+    )
 
 
 @app.command()
@@ -395,3 +400,34 @@ def export(
 
 def main() -> None:
     app()
+
+
+@app.command()
+def report(
+    start: Annotated[str, typer.Option("--from", help="first day of the period (YYYY-MM-DD)")],
+    end: Annotated[str, typer.Option("--to", help="last day of the period (YYYY-MM-DD)")],
+    out: Annotated[Path, typer.Option(help="the file to write: .html, or .pdf (needs Chromium)")],
+    promise: Annotated[
+        str | None, typer.Option(help="the promise's code (default: the current one)")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="sv (Swedish) or en (English)")] = "sv",
+) -> None:
+    """Write the printable follow-up report for a period: every commitment and station,
+    the lägesbild trend and the open measures (the dashboard's /report, offline)."""
+    from api.dashboard.report import ReportError, write_report
+
+    if lang not in ("sv", "en"):
+        err.print("[red]error:[/] --lang must be sv or en")
+        raise typer.Exit(2)
+    runtime = _runtime()
+    try:
+        runtime.runner.catch_up_all()  # the read models as of now, even with no server running
+        written = write_report(runtime, start=start, end=end, out=out, lang=lang, promise=promise)
+    except ReportError as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(2) from None
+    except LedgerError as e:
+        raise _fail(e) from None
+    finally:
+        runtime.system.close()
+    console.print(f"Wrote the follow-up report for {start} – {end} to {written}.")

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,14 +40,17 @@ def running_server(env: dict[str, str], port: int | None = None) -> Iterator[str
 
 @contextmanager
 def server_process(
-    env: dict[str, str], port: int | None = None
+    env: dict[str, str], port: int | None = None, extra_args: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """A ``trygg serve`` subprocess, ready to answer; yields its base URL and process."""
     port = port or free_port()
+    # The server's output goes to a file, never an unread pipe: a full pipe blocks the
+    # server's logging, and with it every request.
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", "--port", str(port)],
+        [sys.executable, "-m", "api", "serve", "--port", str(port), *extra_args],
         env={**os.environ, **env},
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -60,8 +64,8 @@ def server_process(
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.stdout else ""
-                raise RuntimeError(f"server did not start:\n{out}")
+                log.seek(0)
+                raise RuntimeError(f"server did not start:\n{log.read()}")
             time.sleep(0.1)
         yield base, proc
     finally:
@@ -71,3 +75,4 @@ def server_process(
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        log.close()
