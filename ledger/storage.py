@@ -19,7 +19,6 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import NullPool
 
 from ledger.settings import Settings
 
@@ -96,9 +95,12 @@ class Database:
 
     def create_engine(self) -> Engine:
         if self.is_sqlite:
+            # A small pool: opening an SQLite connection (and setting its pragmas) on every
+            # request costs more than the query it serves.
             engine = create_engine(
                 self.url,
-                poolclass=NullPool,
+                pool_size=self.pool_size,
+                max_overflow=self.pool_size,
                 connect_args={"timeout": 30, "check_same_thread": False},
             )
 

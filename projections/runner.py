@@ -332,9 +332,15 @@ class ProjectionRunner:
                 log.warning("projection %s: will retry: %s", name, error)
         return total
 
-    def run(self, stopping: threading.Event, poll_seconds: float = 0.5) -> None:
+    def run(
+        self, stopping: threading.Event, poll_seconds: float = 0.5, coalesce_seconds: float = 0.05
+    ) -> None:
         """Follow the log until ``stopping`` is set. Waits on ``wake`` between polls
-        (a bounded wait, so no busy loop, and prompt in-process read-your-writes)."""
+        (a bounded wait, so no busy loop, and prompt in-process read-your-writes).
+
+        Under a stream of writes each cycle is followed by a short pause, so events
+        are applied in pages rather than one transaction per write; that keeps the
+        runner from competing with the writes it follows."""
         while not stopping.is_set():
             try:
                 applied = self.catch_up_all()
@@ -344,6 +350,8 @@ class ProjectionRunner:
             if applied == 0:
                 self.wake.wait(poll_seconds)
                 self.wake.clear()
+            else:
+                stopping.wait(coalesce_seconds)
 
     # -- status -----------------------------------------------------------------------------
 

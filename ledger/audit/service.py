@@ -252,6 +252,8 @@ class AuditService:
             if sealed == 0:
                 wake.wait(min(0.5, interval))
                 wake.clear()
+            else:
+                stopping.wait(0.05)  # let writes accumulate into pages (see ProjectionRunner.run)
 
     def summary(self) -> dict[str, Any]:
         position, size = self.sealer.state()
