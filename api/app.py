@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import dashboard, errors
 from api.limits import BodySizeLimit, RateLimiter
 from api.routes import audit, entries, health, registry, views
 from api.runtime import Runtime
@@ -55,4 +55,5 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(entries.activities)
     app.include_router(entries.observations)
     app.include_router(audit.router)
+    app.include_router(dashboard.router)
     return app

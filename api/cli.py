@@ -61,9 +61,7 @@ def serve(
 
     settings = Settings()
     _system(settings).close()  # fail fast, with a clear message, on a bad database URL
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", access_log=access_log
-    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command()

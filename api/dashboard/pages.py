@@ -1,0 +1,378 @@
+"""What each page shows, as plain data for its template. No HTTP here: the report
+command builds the same models outside a request."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from api.dashboard import charts
+from api.dashboard import readmodels as rm
+from api.dashboard import tables as tb
+from api.dashboard.context import Ctx
+from api.dashboard.i18n import label, number, percent, smart, t
+from projections.timebox import LOCAL
+
+log = logging.getLogger("trygg.dashboard")
+
+STATUSES = ("met", "on_track", "behind", "not_started")
+
+
+def common(ctx: Ctx) -> dict[str, Any]:
+    position = None
+    if ctx.as_of is not None:
+        position = ctx.memo("position", lambda: ctx.views.resolve(ctx.as_of)[1])
+    return {
+        "ctx": ctx,
+        "promise": ctx.promise,
+        "as_of_position": position,
+    }
+
+
+def _cell_title(ctx: Ctx, row: dict[str, Any]) -> str:
+    return t(
+        ctx.lang,
+        "cell_title",
+        commitment=row["commitment"],
+        station=ctx.station_name(row["station"]),
+        status=label(ctx.lang, "status", row["status"]),
+        delivered=smart(row["delivered"], ctx.lang),
+        target=smart(row["target"], ctx.lang),
+        metric=label(ctx.lang, "metric", row["metric"]),
+        share=percent(row["share"], ctx.lang),
+        expected=smart(row["expected"], ctx.lang),
+    )
+
+
+def target_text(ctx: Ctx, row: dict[str, Any]) -> str:
+    group = "metric_one" if row["count"] == 1 else "metric"
+    return (
+        f"{number(row['count'], ctx.lang)} {label(ctx.lang, group, row['metric'])} "
+        f"{label(ctx.lang, 'per', row['per'])}"
+    )
+
+
+def _with_visuals(ctx: Ctx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["title"] = _cell_title(ctx, row)
+        row["bullet"] = charts.bullet(
+            row["delivered"], row["target"], row["expected"], row["status"], title=row["title"]
+        )
+        row["target_text"] = target_text(ctx, row)
+    return rows
+
+
+def matrix(ctx: Ctx) -> dict[str, Any]:
+    """Commitments (grouped by actor) × stations, each cell a status with its numbers."""
+    rows = _with_visuals(ctx, tb.progress_rows(ctx))
+    stations = [s for s in (ctx.promise.stations if ctx.promise else []) if s in ctx.stations]
+    if ctx.filters.station:
+        stations = [ctx.filters.station]
+    by_commitment: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_commitment.setdefault(
+            row["code"], {"first": row, "cells": dict.fromkeys(stations)}
+        )
+        entry["cells"][row["station"]] = row
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in by_commitment.values():
+        groups[entry["first"]["actor"]].append(
+            {
+                **entry["first"],
+                "cells": [entry["cells"][s] for s in stations],
+            }
+        )
+    counts = Counter(r["status"] for r in rows)
+    return {
+        "stations": stations,
+        "groups": list(groups.items()),
+        "counts": [(s, counts.get(s, 0)) for s in STATUSES],
+        "total": len(rows),
+    }
+
+
+def actor_colours(ctx: Ctx) -> dict[str, str]:
+    """A stable colour per actor: one per kind of organisation, then the rest in turn."""
+    by_kind = dict(charts.ACTOR_KIND_COLOURS)
+    spare = iter(c for c in charts.SERIES_COLOURS if c not in by_kind.values())
+    out = {}
+    for code in sorted(ctx.actors):
+        kind = ctx.actors[code].kind
+        out[code] = by_kind.pop(kind, None) or next(spare, "#777777")
+    return out
+
+
+def _actor_series(ctx: Ctx, keys: list[str]) -> list[charts.Series]:
+    colours = actor_colours(ctx)
+    return [charts.Series(k, ctx.actor_name(k), colours.get(k, "#777777")) for k in keys]
+
+
+def series_for(ctx: Ctx, by: str, keys: list[str]) -> list[charts.Series]:
+    if by == "kind":
+        return [
+            charts.Series(k, label(ctx.lang, "kind", k), charts.KIND_COLOURS.get(k, "#777777"))
+            for k in keys
+        ]
+    if by == "station":
+        order = sorted(ctx.stations)
+        colours = charts.SERIES_COLOURS
+        return [
+            charts.Series(k, ctx.station_name(k), colours[order.index(k) % len(colours)])
+            for k in keys
+        ]
+    return _actor_series(ctx, keys)
+
+
+def weekly_chart(ctx: Ctx, station: str | None, actor: str | None, title: str) -> dict[str, Any]:
+    weeks, keys, values = tb.weekly_pivot(ctx, station, actor)
+    by = tb.weekly_series_key(ctx, actor)
+    series = series_for(ctx, by, keys)
+    unit = label(ctx.lang, "metric", "activities")
+    total = sum(values.values())
+    desc = f"{t(ctx.lang, 'range_note', start=ctx.start, end=ctx.end)}: {number(total, ctx.lang)} {unit}."
+    svg = charts.stacked_weeks(
+        weeks, series, values, title=title, desc=desc, unit=unit, lang=ctx.lang
+    )
+    return {
+        "svg": svg,
+        "series": series,
+        "table": tb.table_weekly(ctx, station, actor),
+        "detail": tb.table_weekly_detail(ctx, station, actor),
+        "by": by,
+    }
+
+
+def trend_matrix(ctx: Ctx) -> dict[str, Any]:
+    found = tb.trends(ctx, ctx.filters.station)
+    stations = sorted({tr.station for tr in found}, key=lambda s: list(ctx.stations).index(s))
+    categories = sorted({tr.category for tr in found}, key=list(rm_categories()).index)
+    cells = {(tr.category, tr.station): tr for tr in found}
+    weeks = rm.last_complete_weeks(ctx.end)
+    return {
+        "stations": stations,
+        "rows": [(c, [cells.get((c, s)) for s in stations]) for c in categories],
+        "table": tb.table_trend(ctx, ctx.filters.station),
+        "first": weeks[0].monday,
+        "last": weeks[-1].sunday,
+    }
+
+
+def rm_categories() -> list[str]:
+    from ledger.taxonomy import ObservationCategory
+
+    return [c.value for c in ObservationCategory]
+
+
+def overview(ctx: Ctx) -> dict[str, Any]:
+    model = common(ctx)
+    if ctx.promise is None:
+        return model
+    found = tb.progress(ctx)
+    share = found["elapsed_share"]
+    status_day = date.fromisoformat(found["today"])
+    model.update(
+        {
+            "share": share,
+            "status_day": status_day,
+            "timeline": charts.timeline(
+                ctx.promise.start,
+                ctx.promise.end,
+                status_day,
+                title=t(ctx.lang, "elapsed", share=percent(share, ctx.lang), date=status_day),
+                lang=ctx.lang,
+            ),
+            "matrix": matrix(ctx),
+            "progress_table": tb.table_progress(ctx),
+            "weekly": weekly_chart(ctx, ctx.filters.station, None, t(ctx.lang, "weekly_all_title")),
+            "trend": trend_matrix(ctx),
+            "overdue": tb.table_measures(ctx, ctx.filters.station, "overdue"),
+        }
+    )
+    return model
+
+
+def _markers(ctx: Ctx, station: str) -> list[charts.Marker]:
+    items = tb._measures(ctx, station, "all")
+    return [
+        charts.Marker(m["updated"], m["title"])
+        for m in items
+        if m["status"] == "done" and ctx.start <= m["updated"] <= ctx.end
+    ]
+
+
+def situation_multiples(ctx: Ctx, station: str) -> dict[str, Any]:
+    table = tb.table_situation(ctx, station)
+    categories = [c.key[2:] for c in table.cols if c.key.startswith("c:")]
+    weeks = rm.weeks_between(ctx.start, ctx.end)
+    y_max = max((r[f"c:{c}"] for r in table.rows for c in categories), default=0)
+    trends = {tr.category: tr for tr in tb.trends(ctx, station)}
+    markers = _markers(ctx, station)
+    totals = {c: sum(r[f"c:{c}"] for r in table.rows) for c in categories}
+    unit = t(ctx.lang, "incidents")
+    charts_ = []
+    for c in sorted(categories, key=lambda c: -totals[c]):
+        values = {r["week"]: r[f"c:{c}"] for r in table.rows}
+        name = label(ctx.lang, "category", c)
+        charts_.append(
+            {
+                "category": c,
+                "name": name,
+                "total": totals[c],
+                "trend": trends.get(c),
+                "svg": charts.small_weeks(
+                    weeks,
+                    values,
+                    title=name,
+                    unit=unit,
+                    lang=ctx.lang,
+                    y_max=y_max,
+                    markers=markers,
+                ),
+            }
+        )
+    return {
+        "charts": charts_,
+        "table": table,
+        "trend": tb.table_trend(ctx, station),
+        "markers": markers,
+        "effects": tb.table_effects(ctx, station),
+    }
+
+
+def station(ctx: Ctx, code: str) -> dict[str, Any]:
+    tb._require_all(ctx)
+    st = ctx.ledger.get_station(ctx.who, code)
+    model = common(ctx)
+    commitments = []
+    status_day = None
+    if ctx.promise is not None and code in ctx.promise.stations:
+        commitments = _with_visuals(ctx, [r for r in tb.progress_rows(ctx) if r["station"] == code])
+        status_day = date.fromisoformat(tb.progress(ctx)["today"])
+    by_actor_title = t(ctx.lang, "weekly_title")
+    model.update(
+        {
+            "station": st,
+            "commitments": commitments,
+            "status_day": status_day,
+            "weekly": weekly_chart(ctx, code, None, by_actor_title),
+            "situation": situation_multiples(ctx, code),
+            "measures": tb.table_measures(ctx, code),
+            "latest": tb.table_activities(ctx, code),
+        }
+    )
+    return model
+
+
+def actor(ctx: Ctx, code: str) -> dict[str, Any]:
+    tb.require_own(ctx, code)
+    found = ctx.ledger.get_actor(ctx.who, code)
+    model = common(ctx)
+    groups: list[dict[str, Any]] = []
+    table = None
+    if ctx.promise is not None:
+        table = tb.table_actor_progress(ctx, code)
+        rows = _with_visuals(ctx, [dict(r) for r in table.rows])
+        by_code: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            by_code.setdefault(row["code"], {"first": row, "rows": []})["rows"].append(row)
+        groups = list(by_code.values())
+    model.update(
+        {
+            "actor": found,
+            "groups": groups,
+            "table": table,
+            "weekly": weekly_chart(ctx, None, code, t(ctx.lang, "actor_weekly_title")),
+        }
+    )
+    return model
+
+
+def audit(ctx: Ctx, runtime: Any) -> dict[str, Any]:
+    tb.require_audit(ctx)
+    model = common(ctx)
+    service = getattr(runtime, "audit", None)
+    summary: dict[str, Any] | None = None
+    failed = False
+    if service is not None:
+        try:
+            summary = service.summary()
+        except Exception:  # the page must render even when the audit service misbehaves
+            log.exception("audit summary failed")
+            failed = True
+    model.update(
+        {
+            "projections": tb.table_projections(ctx),
+            "service": service is not None,
+            "summary": summary,
+            "failed": failed,
+        }
+    )
+    return model
+
+
+def report(ctx: Ctx) -> dict[str, Any]:
+    tb._require_all(ctx)
+    model = common(ctx)
+    if ctx.promise is None:
+        return model
+    found = tb.progress(ctx)
+    rows = _with_visuals(ctx, tb.progress_rows(ctx))
+    by_actor: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for row in rows:
+        by_actor[row["actor"]].setdefault(row["code"], []).append(row)
+    stations = [s for s in ctx.promise.stations if s in ctx.stations]
+    if ctx.filters.station:
+        stations = [ctx.filters.station]
+    situation = []
+    trends = defaultdict(dict)
+    for tr in tb.trends(ctx, ctx.filters.station):
+        trends[tr.station][tr.category] = tr
+    weeks = rm.weeks_between(ctx.start, ctx.end)
+    for code in stations:
+        table = tb.table_situation(ctx, code)
+        categories = [c.key[2:] for c in table.cols if c.key.startswith("c:")]
+        y_max = max((r[f"c:{c}"] for r in table.rows for c in categories), default=0)
+        lines = []
+        for c in sorted(set(categories) | set(trends[code]), key=rm_categories().index):
+            values = {r["week"]: r.get(f"c:{c}", 0) for r in table.rows}
+            lines.append(
+                {
+                    "category": c,
+                    "total": sum(values.values()),
+                    "per_week": sum(values.values()) / max(1, len(weeks)),
+                    "trend": trends[code].get(c),
+                    "svg": charts.small_weeks(
+                        weeks,
+                        values,
+                        title=f"{ctx.station_name(code)}: {label(ctx.lang, 'category', c)}",
+                        unit=t(ctx.lang, "incidents"),
+                        lang=ctx.lang,
+                        y_max=y_max,
+                        markers=_markers(ctx, code),
+                        width=200,
+                        height=44,
+                        hover=False,
+                    ),
+                }
+            )
+        situation.append({"station": code, "lines": lines})
+    counts = Counter(r["status"] for r in rows)
+    model.update(
+        {
+            "found": found,
+            "generated": datetime.now(LOCAL).strftime("%Y-%m-%d %H:%M"),
+            "status_day": date.fromisoformat(found["today"]),
+            "by_actor": list(by_actor.items()),
+            "counts": [(s, counts.get(s, 0)) for s in STATUSES],
+            "total": len(rows),
+            "situation": situation,
+            "trend_weeks": rm.last_complete_weeks(ctx.end),
+            "measures": tb.table_measures(ctx, ctx.filters.station, "open"),
+            "position": ctx.views.ledger.last_position()
+            if ctx.as_of is None
+            else model["as_of_position"],
+        }
+    )
+    return model

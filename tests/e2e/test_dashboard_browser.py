@@ -1,0 +1,294 @@
+"""The dashboard in a real browser: Playwright driving Debian's headless Chromium against a
+real ``trygg serve`` on a small demo database.
+
+Screenshots and the printed PDF land in ``test-artifacts/`` (git-ignored) for people to
+look at. Accessibility is checked on every page: labelled form controls, one h1 and
+headings in order, keyboard focus reaching the main links, status colours with enough
+contrast and a text label beside every colour.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openpyxl
+import pytest
+
+from tests.e2e.live import running_server, trygg
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+STATUS_LABELS = {"Uppfyllt", "I fas", "Efter plan", "Ej påbörjat", "Ingår ej", "Försenad"}
+STATUS_LABELS |= {"Met", "On track", "Behind", "Not started", "Not included", "Overdue"}
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A 120-day demo served by a real server; yields its address and keys by role."""
+    db = tmp_path_factory.mktemp("dashboard") / "demo.db"
+    out = trygg("demo", "--db", str(db), "--days", "120", "--no-serve", env={}).stdout
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].startswith("tl_"):
+            found[parts[0] if parts[1] == "-" else parts[1]] = parts[2]
+    env = {"TRYGG_DATABASE_URL": f"sqlite:///{db}"}
+    with running_server(env) as base:
+        wait_for_views(base, found["auditor"])
+        yield {"base": base, "url": env["TRYGG_DATABASE_URL"], **found}
+
+
+def wait_for_views(base: str, token: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        items = httpx.get(
+            f"{base}/v1/projections", headers={"Authorization": f"Bearer {token}"}
+        ).json()["items"]
+        if items and all(i["lag"] == 0 for i in items):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the projections did not catch up")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="sv-SE", accept_downloads=True
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, token: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("API-nyckel").fill(token)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_load_state()
+
+
+# -- accessibility helpers --------------------------------------------------------------------
+
+UNLABELLED_JS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button')]
+  .filter(el => {
+    if (el.tagName === 'BUTTON') return !el.textContent.trim() && !el.getAttribute('aria-label');
+    return !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+      && !el.getAttribute('aria-labelledby');
+  })
+  .map(el => el.outerHTML)"""
+
+HEADINGS_JS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+  .filter(h => h.getClientRects().length).map(h => Number(h.tagName[1]))"""
+
+STATUS_COLOURS_JS = """() => [...document.querySelectorAll(
+    '.badge[class*="status-"], td.cell[class*="status-"], .tile[class*="status-"]')]
+  .map(el => ({cls: el.className, fg: getComputedStyle(el).color,
+               bg: getComputedStyle(el).backgroundColor, text: el.textContent.trim()}))"""
+
+
+def check_accessibility(page) -> None:
+    assert page.evaluate(UNLABELLED_JS) == [], "every form control needs a label"
+    levels = page.evaluate(HEADINGS_JS)
+    assert levels.count(1) == 1, levels
+    assert levels[0] == 1, levels
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, f"heading levels skip: {levels}"
+    for el in page.evaluate(STATUS_COLOURS_JS):
+        assert contrast(parse_rgb(el["fg"]), parse_rgb(el["bg"])) >= 4.5, el
+        assert any(label in el["text"] for label in STATUS_LABELS), f"colour alone: {el}"
+    charts = page.locator("svg.chart, svg.mini")
+    for i in range(min(charts.count(), 5)):
+        assert charts.nth(i).get_attribute("role") == "img"
+        assert charts.nth(i).locator("title").first.text_content().strip()
+
+
+def parse_rgb(value: str) -> tuple[int, int, int]:
+    found = re.findall(r"[\d.]+", value)
+    return int(float(found[0])), int(float(found[1])), int(float(found[2]))
+
+
+def parse_hex(value: str) -> tuple[int, int, int]:
+    value = value.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+def test_the_status_colours_defined_in_the_stylesheet_have_enough_contrast():
+    css = (ROOT / "api" / "static" / "dashboard.css").read_text(encoding="utf-8")
+    colours = dict(re.findall(r"--(status-[\w]+-(?:bg|fg)):\s*(#[0-9a-fA-F]{6})", css))
+    statuses = {name.rsplit("-", 1)[0] for name in colours}
+    assert {"status-met", "status-on_track", "status-behind", "status-not_started"} <= statuses
+    for status in statuses:
+        ratio = contrast(parse_hex(colours[f"{status}-fg"]), parse_hex(colours[f"{status}-bg"]))
+        assert ratio >= 4.5, f"{status}: {ratio:.2f}"
+    trend = dict(re.findall(r"--(trend-\w+-fg):\s*(#[0-9a-fA-F]{6})", css))
+    for name, colour in trend.items():
+        assert contrast(parse_hex(colour), (255, 255, 255)) >= 4.5, name
+
+
+def test_a_steering_member_signs_in_looks_drills_down_exports_prints_and_signs_out(page, demo):
+    base = demo["base"]
+    page.goto(f"{base}/")
+    assert "/login" in page.url
+    check_accessibility(page)
+    shot(page, "01-sign-in")
+    sign_in(page, base, demo["steering"])
+
+    # The overview: the promise, how far it has come, and the matrix.
+    assert page.locator("h1").inner_text().startswith("Medborgarlöfte 2021–2022")
+    assert page.locator("td.cell").count() >= 5 * 10
+    first_cell = page.locator("td.cell.status-met").first
+    assert "Levererat" in first_cell.get_attribute("title")  # the numbers on hover
+    check_accessibility(page)
+    shot(page, "02-overview")
+
+    # Drill into a station from the matrix.
+    page.locator("table.matrix thead").get_by_role("link", name="Alingsås").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Alingsås station"
+    assert page.locator("svg.chart rect").count() > 10
+    check_accessibility(page)
+    shot(page, "03-station")
+
+    # Change the date range.
+    page.get_by_label("Från", exact=True).fill("2021-10-01")
+    page.get_by_label("Till", exact=True).fill("2021-11-30")
+    page.get_by_role("button", name="Visa").click()
+    page.wait_for_load_state()
+    assert "from=2021-10-01" in page.url
+    assert "to=2021-11-30" in page.url
+    assert page.get_by_text("Visar 2021-10-01 – 2021-11-30").first.is_visible()
+    shot(page, "04-station-range")
+
+    # Download a table as XLSX and open it.
+    weekly = page.locator("section", has=page.locator("#h-weekly"))
+    with page.expect_download() as info:
+        weekly.get_by_role(
+            "link", name="Ladda ned tabellen Aktiviteter per vecka som Excel", exact=False
+        ).click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Vecka", "Veckan börjar")
+    assert rows[1][0] == "2021-W39"
+    assert sum(row[-1] for row in rows[1:]) > 0
+
+    # The printable report, printed to PDF.
+    page.goto(f"{base}/report?from=2021-09-01&to=2021-12-31")
+    assert page.locator("h1").inner_text().startswith("Medborgarlöfte")
+    check_accessibility(page)
+    shot(page, "05-report")
+    page.emulate_media(media="print")
+    assert not page.locator(".report-tools").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = page.pdf(path=str(ARTIFACTS / "report.pdf"), format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    assert len(pdf) > 20_000
+    page.emulate_media(media="screen")
+
+    # Sign out: the session is gone.
+    page.goto(f"{base}/")
+    page.get_by_role("button", name="Logga ut").click()
+    page.wait_for_load_state()
+    assert "/login" in page.url
+    assert page.get_by_text("Du är utloggad").is_visible()
+    page.goto(f"{base}/stations/alingsas")
+    assert "/login" in page.url
+
+
+def test_keyboard_reaches_the_main_links(page, demo):
+    sign_in(page, demo["base"], demo["steering"])
+    reached = []
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("() => document.activeElement.textContent.trim()"))
+    assert reached[0] == "Hoppa till innehållet"
+    for name in ["Översikt", "Alingsås", "Lerum", "Aktörer", "Rapport", "English", "Logga ut"]:
+        assert name in reached, (name, reached)
+    focused = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert focused != "none"  # focus is visible
+
+
+def test_as_of_english_and_the_audit_page(page, demo):
+    base = demo["base"]
+    sign_in(page, base, demo["auditor"])
+    page.goto(f"{base}/?as_of=2021-11-15&lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    banner = page.locator(".asof-banner")
+    assert "as it stood on 2021-11-15" in banner.inner_text()
+    check_accessibility(page)
+    shot(page, "06-overview-as-of-en")
+    page.goto(f"{base}/audit")  # the language is remembered
+    assert page.locator("h1").inner_text() == "Audit"
+    assert page.get_by_role("heading", name="Projections (read models)").is_visible()
+    check_accessibility(page)
+    shot(page, "07-audit")
+
+
+def test_a_partner_sees_its_own_page_only(page, demo):
+    base = demo["base"]
+    sign_in(page, base, demo["vasttrafik"])
+    assert page.url.endswith("/actors/vasttrafik")
+    assert page.locator("h1").inner_text() == "Västtrafik"
+    check_accessibility(page)
+    shot(page, "08-partner")
+    response = page.goto(f"{base}/stations/lerum")
+    assert response.status == 403
+    assert page.get_by_role("link", name="Till din sida").is_visible()
+    shot(page, "09-partner-forbidden")
+
+
+def test_the_report_command_prints_a_pdf(demo, tmp_path):
+    out = tmp_path / "rapport.pdf"
+    env = {"TRYGG_DATABASE_URL": demo["url"]}
+    trygg("report", "--from", "2021-09-01", "--to", "2021-12-31", "--out", str(out), env=env)
+    assert out.read_bytes().startswith(b"%PDF")
