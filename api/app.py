@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import dashboard, errors
+from api import dashboard, errors, metrics
 from api.limits import BodySizeLimit, RateLimiter
+from api.metrics import MetricsMiddleware, RequestMetrics
 from api.routes import audit, entries, health, registry, views
 from api.runtime import Runtime
 from ledger.settings import Settings
@@ -47,9 +48,12 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.request_metrics = RequestMetrics()
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.request_metrics)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(views.router)  # before registry: /v1/action-plans/measures
     app.include_router(registry.router)
     app.include_router(entries.activities)

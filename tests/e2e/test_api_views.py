@@ -161,3 +161,14 @@ def test_cli_status_rebuild_and_replay(registry, keys, cli_env, tmp_path):
     bad = trygg("projections", "rebuild", "nonsense", env=cli_env, check=False)
     assert bad.returncode == 2
     assert "no projection" in bad.stderr
+
+
+def test_metrics_expose_requests_and_ledger_health(client, keys):
+    client.post("/v1/activities", json=activity(), headers=keys.header("partner"))
+    client.get("/v1/activities/00000000-0000-0000-0000-000000000000", headers=keys.header("admin"))
+    body = client.get("/metrics").text
+    assert 'trygg_http_requests_total{method="POST",route="/v1/activities",status="201"} 1' in body
+    assert 'route="/v1/activities/{entry_id}",status="404"' in body
+    assert 'trygg_projection_lag{projection="activities"}' in body
+    assert "trygg_log_head_position " in body
+    assert "trygg_seal_lag " in body
