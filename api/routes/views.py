@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from api.deps import Caller, ViewsDep
 from ledger.errors import InvalidInput
 from ledger.taxonomy import ActivityKind, ObservationCategory
+from projections.feed import feed
 
 router = APIRouter(prefix="/v1", tags=["views"])
 
@@ -190,6 +191,16 @@ def list_observations(
     return views.entries(
         who, "observations", filters=filters, start=start, end=end, page=page, page_size=page_size
     )
+
+
+@router.get("/feed", tags=["activities"], summary="Accepted entry events in log order, to follow")
+def feed_events(
+    who: Caller,
+    views: ViewsDep,
+    after: Annotated[int, Query(ge=0, le=2**62, description="continue after this position")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    return feed(views.runner, who, after, limit)
 
 
 @router.get(

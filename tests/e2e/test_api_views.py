@@ -172,3 +172,30 @@ def test_metrics_expose_requests_and_ledger_health(client, keys):
     assert 'trygg_projection_lag{projection="activities"}' in body
     assert "trygg_log_head_position " in body
     assert "trygg_seal_lag " in body
+
+
+def test_the_feed_follows_accepted_events_in_order(client, keys):
+    mine = client.post("/v1/activities", json=activity(1), headers=keys.header("partner")).json()
+    client.post("/v1/activities", json=activity(2), headers=keys.header("other_partner"))
+    fix = {"changes": {"staff_count": 3}, "reason": "recount", "expected_version": 1}
+    client.post(
+        f"/v1/activities/{mine['id']}/corrections", json=fix, headers=keys.header("partner")
+    )
+    own = client.get("/v1/feed", headers=keys.header("partner")).json()
+    assert [(e["type"], e["id"]) for e in own["events"]] == [
+        ("recorded", mine["id"]),
+        ("corrected", mine["id"]),
+    ]
+    assert all(e["actor"] == "vasttrafik" for e in own["events"])
+    everything = client.get("/v1/feed", params={"limit": 2}, headers=keys.header("steering")).json()
+    assert len(everything["events"]) == 2
+    rest = client.get(
+        "/v1/feed", params={"after": everything["next"]}, headers=keys.header("steering")
+    ).json()
+    assert [e["type"] for e in rest["events"]] == ["corrected"]
+    assert (
+        client.get(
+            "/v1/feed", params={"after": rest["next"]}, headers=keys.header("steering")
+        ).json()["events"]
+        == []
+    )

@@ -50,6 +50,7 @@ ALLOWED = {
     ("GET", "/v1/activities"): ALL,
     ("GET", "/v1/observations"): ALL,
     ("GET", "/v1/projections"): ALL,
+    ("GET", "/v1/feed"): ALL,
     ("GET", "/v1/audit/log"): AUDIT,
     ("GET", "/v1/audit/checkpoints/latest"): AUDIT,
     ("GET", "/v1/audit/checkpoints"): AUDIT,

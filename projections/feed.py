@@ -1,0 +1,86 @@
+"""The feed: accepted entry events in log order, for partners to follow.
+
+A partner sees its own actor's events; steering, auditors and administrators see
+every actor's. Each answer scans a bounded slice of the log and returns ``next``,
+the position to continue after, so a partner whose events are sparse still moves
+forward one page at a time and no request runs long.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+
+from ledger.access import Permission, Principal
+from projections.events import decode
+from projections.runner import ProjectionRunner
+
+ENTRY_TOPICS = tuple(
+    f"ledger.domain.entries:{aggregate}.{name}"
+    for aggregate in ("Activity", "Observation")
+    for name in ("Recorded", "Corrected", "Retracted")
+)
+SCAN_FACTOR = 10
+
+
+def feed(runner: ProjectionRunner, who: Principal, after: int, limit: int) -> dict[str, Any]:
+    who.require(Permission.read)
+    everyone = who.can(Permission.read_all_entries)
+    scanned = runner.recorder.select_notifications(
+        start=after,
+        limit=limit * (1 if everyone else SCAN_FACTOR),
+        topics=ENTRY_TOPICS,
+        inclusive_of_start=False,
+    )
+    events = [decode(n) for n in scanned]
+    owners = {} if everyone else _owners(runner, events)
+    out = []
+    next_position = after
+    for e in events:
+        actor = e.data.get("actor") or owners.get(e.originator_id)
+        next_position = e.position
+        if not everyone and actor != who.actor:
+            continue
+        payload = {k: v for k, v in e.data.items() if k not in {"timestamp", "originator_topic"}}
+        out.append(
+            {
+                "position": e.position,
+                "entry": e.aggregate.lower(),
+                "type": e.name.lower(),
+                "id": str(e.originator_id),
+                "version": e.version,
+                "recorded_at": e.recorded_at,
+                "actor": actor,
+                **payload,
+            }
+        )
+        if len(out) == limit:
+            break
+    return {"events": out, "next": next_position}
+
+
+def _owners(runner: ProjectionRunner, events: list[Any]) -> dict[UUID, str]:
+    """Corrections and retractions do not repeat the actor: look it up (projections first,
+    then the Recorded event itself for entries the projections have not reached yet)."""
+    wanted = {e.originator_id for e in events if "actor" not in e.data}
+    owners: dict[UUID, str] = {}
+    if not wanted:
+        return owners
+    with runner.engine.connect() as conn:
+        for name in ("activities", "observations"):
+            table = runner.live_tables(name, conn).entries
+            ids = [str(i) for i in wanted]
+            for row in conn.execute(select(table.c.id, table.c.actor).where(table.c.id.in_(ids))):
+                owners[UUID(row.id)] = row.actor
+    for missing in wanted - set(owners):
+        first = runner.recorder.select_events(missing, limit=1)
+        if first:
+            owners[missing] = decode_actor(first[0].state)
+    return owners
+
+
+def decode_actor(state: bytes) -> str:
+    return str(json.loads(state).get("actor"))
