@@ -87,15 +87,7 @@ class EntryCommands:
             )
         if not entries:
             raise InvalidInput.one("items", "a batch needs at least one item")
-        errors: list[FieldError] = []
-        for index, entry in enumerate(entries):
-            self._recording_actor(who, entry)
-            try:
-                self._check_entry(entry)
-            except InvalidInput as e:
-                errors.extend(e.prefixed(f"items.{index}").errors)
-        if errors:
-            raise InvalidInput(errors)
+        self.validate_entries(who, entries)
         actor = who.require_actor()
         digests = [_digest(e) for e in entries]
         ids = [kind.aggregate.create_id(actor, e.external_id) for e in entries]
@@ -142,6 +134,19 @@ class EntryCommands:
                     results.append(BatchItemResult(index, "duplicate", dup))
             return BatchReceipt(results)
         raise VersionConflict("the batch kept colliding with concurrent writes; retry it")
+
+    def validate_entries(self: Ledger, who: Principal, entries: list[EntryIn]) -> None:
+        """Check every entry against the store and the clock, storing nothing; raises one
+        ``InvalidInput`` naming every bad item as ``items.<index>.<field>``."""
+        errors: list[FieldError] = []
+        for index, entry in enumerate(entries):
+            self._recording_actor(who, entry)
+            try:
+                self._check_entry(entry)
+            except InvalidInput as e:
+                errors.extend(e.prefixed(f"items.{index}").errors)
+        if errors:
+            raise InvalidInput(errors)
 
     def correct_entry(
         self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, correction: CorrectionIn

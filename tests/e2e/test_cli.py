@@ -76,3 +76,49 @@ def test_demo_is_deterministic_by_seed(tmp_path):
         return out.split("Demo ready")[1].split("\n")[0].split(":", 1)[1]
 
     assert stations_and_counts(tmp_path / "a.db") == stations_and_counts(tmp_path / "b.db")
+
+
+CSV = """external_id,kind,station,zone,started_at,ended_at,staff_count,note,details
+vt-c1,security_host_shift,lerum,platform,2021-10-01T16:00:00+02:00,2021-10-01T22:00:00+02:00,2,,
+vt-c2,cleaning_round,herrljunga,,2021-10-02T06:00:00+02:00,2021-10-02T08:00:00+02:00,1,Klotter sanerat,"{""litter_bags"": 3}"
+"""
+
+
+def test_import_csv_stores_every_row_once(registry, cli_env, tmp_path):
+    path = tmp_path / "aktiviteter.csv"
+    path.write_text(CSV, encoding="utf-8")
+    first = trygg("import", str(path), "--actor", "vasttrafik", env=cli_env)
+    assert "Imported 2 new" in first.stdout
+    again = trygg("import", str(path), "--actor", "vasttrafik", env=cli_env)
+    assert "Imported 0 new activity rows; 2 were already stored" in again.stdout
+    stored = [
+        n
+        for n in registry.ledger.recorder.select_notifications(start=1, limit=100)
+        if n.topic.endswith("Activity.Recorded")
+    ]
+    assert len(stored) == 2
+
+
+def test_import_csv_with_a_bad_row_names_it_and_stores_nothing(registry, cli_env, tmp_path):
+    bad = (
+        CSV
+        + "vt-c3,security_host_shift,goteborg,,2021-10-03T16:00:00+02:00,,2,ring 070-123 45 67,\n"
+    )
+    path = tmp_path / "bad.csv"
+    path.write_text(bad, encoding="utf-8")
+    r = trygg("import", str(path), "--actor", "vasttrafik", env=cli_env, check=False)
+    assert r.returncode == 1
+    assert "row 4: note" in r.stderr
+    assert "nothing was stored" in r.stderr
+    r = trygg(
+        "import", str(path.with_name("bad2.csv")), "--actor", "vasttrafik", env=cli_env, check=False
+    )
+    assert r.returncode != 0
+    path.write_text(CSV.replace("2021-10-01T22", "2021-10-01T12"), encoding="utf-8")
+    r = trygg("import", str(path), "--actor", "vasttrafik", env=cli_env, check=False)
+    assert "row 2: ended_at" in r.stderr
+    assert [
+        n
+        for n in registry.ledger.recorder.select_notifications(start=1, limit=100)
+        if "Activity" in n.topic
+    ] == []
