@@ -46,15 +46,16 @@ class RecordError(ValueError):
     """An export record (or line) that is not well formed."""
 
 
+# One encoder for every leaf: ``json.dumps`` with options builds a new encoder per call,
+# which was the largest single cost of sealing. The output is byte-for-byte the same.
+_HEADER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def leaf_bytes(
     position: int, originator_id: str, originator_version: int, topic: str, state: bytes
 ) -> bytes:
     """The exact bytes a Merkle leaf commits to (see the module docstring)."""
-    header = json.dumps(
-        [position, originator_id, originator_version, topic],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    header = _HEADER.encode([position, originator_id, originator_version, topic]).encode()
     return header + b"\n" + state
 
 
