@@ -100,6 +100,9 @@ class EntryProjection(Projection):
             *[Column(s, Integer, nullable=False) for s in self.daily_sums],
         )
         Index(f"{prefix}daily_day", daily.c.day)
+        # Promise progress and actor summaries select by (actor, kind) over a day range.
+        if "actor" in self.daily_key:
+            Index(f"{prefix}daily_actor_kind_day", daily.c.actor, daily.c.kind, daily.c.day)
         return Tables(entries=entries, daily=daily)
 
     def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
