@@ -107,7 +107,10 @@ def demo(
 
         from api.app import create_app
 
-        console.print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        print(
+            f"\nDashboard: http://{host}:{port}/  (sign in with the steering key above)\n"
+            f"API docs:  http://{host}:{port}/docs\nCtrl-C stops."
+        )
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
