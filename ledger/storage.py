@@ -9,6 +9,7 @@ aggregate's events, which the library's ``select_events`` does not return.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from ledger.settings import Settings
@@ -186,3 +187,44 @@ def first_events(
         for position, oid, topic, state in rows:
             found[oid] = (position, StoredEvent(oid, 1, topic, state))
     return found
+
+
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    conflict: list[str] | None = None,
+    add: list[str] | None = None,
+) -> None:
+    """INSERT many rows through the driver's ``executemany`` (optionally adding to ``add``
+    on a conflict over ``conflict``), on the caller's transaction.
+
+    SQLAlchemy's per-row parameter processing was the largest single cost of catching up
+    (see the profiles in ``benchmarks/RESULTS.md``); plain tuples skip it. Dates go
+    to SQLite as ISO strings, exactly as SQLAlchemy's ``Date`` type stores them.
+    """
+    if not rows:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    columns = [c.name for c in table.columns]
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    name = quote(table.name)
+    sql = (
+        f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 (quoted names of our own tables)
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    if conflict:
+        updates = ", ".join(
+            f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in add or []
+        )
+        sql += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
+    if sqlite:
+        params = [
+            tuple(v.isoformat() if isinstance(v, date) else v for v in map(row.get, columns))
+            for row in rows
+        ]
+    else:
+        params = [tuple(map(row.get, columns)) for row in rows]
+    conn.exec_driver_sql(sql, params)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sqlalchemy import Connection, MetaData, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.events import LogEvent
 
@@ -40,12 +39,3 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
         """Apply one page of events; runs inside the caller's transaction."""
-
-
-def upsert(conn: Connection, table: Table, key: list[str], add: list[str]) -> Any:
-    """An INSERT … ON CONFLICT (key) DO UPDATE that *adds* to the ``add`` columns."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=key, set_={c: table.c[c] + stmt.excluded[c] for c in add}
-    )

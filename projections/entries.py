@@ -27,12 +27,12 @@ from sqlalchemy import (
     Text,
     and_,
     delete,
-    insert,
     or_,
     select,
 )
 
-from projections.base import Projection, Tables, upsert
+from ledger.storage import bulk_insert
+from projections.base import Projection, Tables
 from projections.events import LogEvent
 from projections.timebox import iso_week, local_day, minutes_between, month
 
@@ -152,7 +152,7 @@ class EntryProjection(Projection):
                 chunk = [i for i in ids[start : start + 500] if i in existing]
                 if chunk:
                     conn.execute(delete(t).where(t.c.id.in_(chunk)))
-        conn.execute(insert(t), [rows[i] for i in ids])
+        bulk_insert(conn, t, [rows[i] for i in ids])
         self._apply_deltas(conn, tables.daily, deltas)
 
     def _apply_deltas(
@@ -170,8 +170,7 @@ class EntryProjection(Projection):
             params.append(row)
             if values[0] < 0:
                 emptied.append(key)
-        if params:
-            conn.execute(upsert(conn, daily, keys, list(self.daily_sums)), params)
+        bulk_insert(conn, daily, params, conflict=keys, add=list(self.daily_sums))
         # A bucket whose last entry was retracted or moved away disappears, so the table
         # holds exactly the buckets a recomputation would produce.
         for start in range(0, len(emptied), 200):

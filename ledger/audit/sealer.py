@@ -20,6 +20,7 @@ from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
 from ledger.audit.store import SqlNodeReader, leaves, metadata, nodes, seal_state
 from ledger.failpoints import crash_point
+from ledger.storage import bulk_insert
 
 log = logging.getLogger("trygg.audit")
 
@@ -91,8 +92,8 @@ class Sealer:
                 node_rows += [
                     {"level": lv, "idx": ix, "hash": h} for lv, ix, h in working.append(digest)
                 ]
-            conn.execute(insert(leaves), leaf_rows)
-            conn.execute(insert(nodes), node_rows)
+            bulk_insert(conn, leaves, leaf_rows)
+            bulk_insert(conn, nodes, node_rows)
             done = conn.execute(
                 update(seal_state)
                 .where(seal_state.c.id == 1, seal_state.c.tree_size == size)
