@@ -8,7 +8,9 @@ from benchmarks import load_test
 from tests.conftest import PG_URL
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_a_short_load_run_passes_its_checks(backend, monkeypatch):
     if backend == "postgres" and not PG_URL:
         pytest.skip("TRYGG_TEST_DATABASE_URL is not set")
