@@ -92,7 +92,7 @@ def config_from(args: argparse.Namespace) -> Config:
             runs=3,
             sizes=(10_000, 50_000),
             ingest_batches=4,
-            single_seconds=1.5,
+            single_seconds=1.0,
             read_requests=60,
             proofs=50,
         )
