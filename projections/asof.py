@@ -17,6 +17,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
 from projections.events import decode
+from projections.rebuild import REBUILD_PAGE_SIZE
 from projections.runner import ProjectionRunner
 
 
@@ -61,7 +62,7 @@ class AsOfReplays:
         )
         runner = ProjectionRunner(self.recorder, engine)
         for name in runner.projections:
-            runner.catch_up(name, stop=position)
+            runner.catch_up(name, stop=position, page_size=REBUILD_PAGE_SIZE)
         with self._lock:
             self._cache[position] = runner
             while len(self._cache) > self.keep:

@@ -197,13 +197,14 @@ class ProjectionRunner:
         ).scalar_one()
         return int(row)
 
-    def step(self, name: str, generation: int, stop: int) -> int:
+    def step(self, name: str, generation: int, stop: int, page_size: int | None = None) -> int:
         """Apply at most one page up to ``stop``; returns the number of events applied.
 
         Raises ``ProjectionFailed`` (after applying the events before the bad one).
         """
         projection = self.projections[name]
         tables = self.tables(name, generation)
+        page_size = page_size or self.page_size
         notifications: list[Notification] = []
         seen = 0
         try:
@@ -214,13 +215,13 @@ class ProjectionRunner:
                 notifications = list(
                     self.recorder.select_notifications(
                         start=seen,
-                        limit=self.page_size,
+                        limit=page_size,
                         stop=stop,
                         topics=projection.topics,
                         inclusive_of_start=False,
                     )
                 )
-                full = len(notifications) == self.page_size
+                full = len(notifications) == page_size
                 new_position = notifications[-1].id if full else stop
                 projection.apply(conn, tables, [decode(n) for n in notifications])
                 crash_point("projection.before_advance")
@@ -296,13 +297,15 @@ class ProjectionRunner:
         *,
         stop: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        page_size: int | None = None,
     ) -> int:
-        """Apply everything up to ``stop`` (default: the head now). Returns events applied."""
+        """Apply everything up to ``stop`` (default: the head now). Returns events applied.
+        ``page_size`` overrides the runner's page size (rebuilds use larger pages)."""
         generation = generation or self.live_generation(name)
         stop = self.head() if stop is None else stop
         total = 0
         while True:
-            n = self.step(name, generation, stop)
+            n = self.step(name, generation, stop, page_size)
             total += n
             if progress is not None:
                 progress(self.position(name, generation), stop)
