@@ -111,7 +111,10 @@ class ProjectionStatus:
             "state": "failed" if self.last_error else self.state,
             "last_error": self.last_error,
             "error_position": self.error_position,
-            "updated_at": self.updated_at.isoformat(),
+            # SQLite hands timestamps back without their zone; they are stored in UTC.
+            "updated_at": (
+                self.updated_at if self.updated_at.tzinfo else self.updated_at.replace(tzinfo=UTC)
+            ).isoformat(),
         }
 
 
