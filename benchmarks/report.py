@@ -312,10 +312,11 @@ def _single(store: dict[str, Any]) -> list[str]:
 def _projection(store: dict[str, Any]) -> list[str]:
     out = ["## 3. Projection rebuild (catch-up from position 0)", ""]
     out += [
-        "`projections.rebuild.rebuild` of all three projections, in a fresh child process "
-        "(peak RSS = `VmHWM` reset just before the work, so start-up is excluded from the "
-        "peak only where noted). Raw: a keyset scan of the event table in pages of 1,000 with "
-        "the plain driver, and the same with `json.loads` of every state.",
+        "`projections.rebuild.rebuild` of all three projections, in a fresh child process. "
+        "Peak RSS is the process's `VmHWM` over the rebuild (the kernel counter is reset just "
+        "before it starts, so it is the peak during the work, start-up included in the level). "
+        "Raw: a keyset scan of the event table in pages of 1,000 with the plain driver, and "
+        "the same with `json.loads` of every state.",
         "",
     ]
     for kind in DBS:
@@ -531,6 +532,14 @@ def _profiles(store: dict[str, Any]) -> list[str]:
         "",
     ]
     for label, p in found:
+        if "server process" not in label:  # a child process: its main thread runs no event loop
+            p = {
+                **p,
+                "threads": [
+                    ("main thread" if name.startswith("main thread") else name, share)
+                    for name, share in p.get("threads", [])
+                ],
+            }
         out += [f"### {label}", ""]
         rows = []
         for i in range(max(len(p["self"]), len(p["inclusive"]), len(p.get("threads", [])))):
