@@ -242,7 +242,7 @@ def stored_rows(system: System, actor: str, bodies: list[dict[str, Any]]) -> lis
     for body in bodies:
         entry = ActivityIn.model_validate(body)
         digest = content_hash(entry.model_dump(mode="python", exclude={"actor"}))
-        aggregate = ACTIVITY.build(actor, entry, digest)
-        stored = mapper.to_stored_event(aggregate.collect_events()[0])
+        event = ACTIVITY.recorded(ACTIVITY.entry_id(actor, entry), actor, entry, digest)
+        stored = mapper.to_stored_event(event)
         rows.append((stored.originator_id, stored.originator_version, stored.topic, stored.state))
     return rows

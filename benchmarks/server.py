@@ -4,6 +4,7 @@ profile a process with py-spy."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -65,6 +66,8 @@ def server(t: Target, **env: str) -> Iterator[Server]:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                # For A/B runs of the HTTP stack, e.g. "--http h11 --loop asyncio".
+                *os.environ.get("TRYGG_BENCH_UVICORN_ARGS", "").split(),
             ],
             env=t.env(**env),
             stdout=out,

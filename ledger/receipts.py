@@ -41,7 +41,7 @@ def leaf_hash_for(stored: Any, position: int | None = None) -> str:
     auditor can later prove is in the log (see ``ledger.audit.leaf``)."""
     return leaf_hash_of(
         stored.id if position is None else position,
-        canonical_originator_id(str(stored.originator_id)),
+        canonical_originator_id(stored.originator_id),
         stored.originator_version,
         stored.topic,
         stored.state,

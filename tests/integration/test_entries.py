@@ -1,10 +1,12 @@
 """The ledger service on a real database (SQLite and PostgreSQL)."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
 from ledger.access import SYSTEM, Principal, Role
+from ledger.domain.base import recording_time
 from ledger.entry_service import ACTIVITY, OBSERVATION
 from ledger.errors import (
     EntryRetracted,
@@ -40,6 +42,29 @@ def test_recording_returns_id_position_and_version(registry):
     assert receipt.created
     assert receipt.version == 1
     assert receipt.position == registry.ledger.last_position()
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "body"),
+    [
+        (ACTIVITY, ActivityIn, activity(note="Trasig belysning")),
+        (OBSERVATION, ObservationIn, observation()),
+    ],
+)
+def test_a_new_entry_is_stored_as_the_aggregate_itself_would_store_it(system, kind, model, body):
+    """The write path makes an entry's first event directly; its stored bytes must be the
+    ones constructing the aggregate would give, or old and new entries would differ."""
+    entry = parse(model, body)
+    at = datetime(2022, 3, 1, 12, 0, tzinfo=UTC)
+    entry_id = kind.entry_id("vasttrafik", entry)
+    with recording_time(at):
+        direct = kind.recorded(entry_id, "vasttrafik", entry, "digest")
+        fields = entry.model_dump(mode="json", exclude={"actor"})
+        aggregate = kind.aggregate(actor="vasttrafik", content_hash="digest", **fields)
+    (via_aggregate,) = aggregate.collect_events()
+    mapper = system.ledger.mapper
+    assert aggregate.id == entry_id
+    assert mapper.to_stored_event(direct) == mapper.to_stored_event(via_aggregate)
 
 
 def test_a_replay_with_the_same_content_returns_the_original(registry):
