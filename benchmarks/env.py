@@ -26,6 +26,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from ledger.settings import Settings
+from ledger.storage import pg_conninfo
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REPO = Path(__file__).resolve().parent.parent
@@ -33,17 +34,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 def log(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
-def pg_conninfo(url: str) -> str:
-    u = make_url(url)
-    return psycopg.conninfo.make_conninfo(
-        host=u.host or "127.0.0.1",
-        port=u.port or 5432,
-        user=u.username or "postgres",
-        password=u.password or None,
-        dbname=u.database or "postgres",
-    )
 
 
 @dataclass

@@ -30,6 +30,7 @@ from ledger.access import Role
 from ledger.audit.check import verify_ledger
 from ledger.demo import populate
 from ledger.settings import Settings
+from ledger.storage import pg_conninfo
 from ledger.system import System
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
@@ -297,8 +298,6 @@ def _snapshot(runner: ProjectionRunner) -> dict:
 
 
 def _conninfo() -> str:
-    from tests.conftest import pg_conninfo
-
     return pg_conninfo(PG_URL)
 
 

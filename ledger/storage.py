@@ -18,6 +18,7 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
@@ -124,6 +125,19 @@ class Database:
             pool_pre_ping=True,
             connect_args=connect_args,
         )
+
+
+def pg_conninfo(url: str) -> str:
+    """A libpq connection string for a PostgreSQL SQLAlchemy URL (``postgresql+psycopg://…``),
+    for plain ``psycopg.connect``; unset parts default to postgres@127.0.0.1:5432/postgres."""
+    u = make_url(url)
+    return make_conninfo(
+        host=u.host or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password or None,
+        dbname=u.database or "postgres",
+    )
 
 
 def event_positions(recorder: ApplicationRecorder, originator_id: UUID) -> dict[int, int]:

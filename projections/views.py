@@ -29,6 +29,12 @@ class NotCaughtUp(Unavailable):
 AsOf = int | datetime | None
 
 
+def check_range(start: date | None, end: date | None) -> None:
+    """A date range (either end may be open) must not run backwards: ``from`` ≤ ``to``."""
+    if start and end and start > end:
+        raise InvalidInput.one("from", "must not be after to")
+
+
 class Views:
     def __init__(
         self,
@@ -177,8 +183,7 @@ class Views:
         def run(conn: Any, t: Any, today: date) -> dict[str, Any]:
             last = end or today
             first = start or date(last.year, last.month, 1).replace(day=1)
-            if first > last:
-                raise InvalidInput.one("from", "must not be after to")
+            check_range(first, last)
             return queries.situation(conn, t, station=station, start=first, end=last)
 
         return self._read(who, as_of, "observations", run)

@@ -15,27 +15,16 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from ledger.access import SYSTEM, Role
 from ledger.inputs import ActorIn, StationIn
 from ledger.settings import Settings
+from ledger.storage import pg_conninfo
 from ledger.system import System
 
 PG_URL = os.environ.get("TRYGG_TEST_DATABASE_URL")
 NO_PG = "TRYGG_TEST_DATABASE_URL is not set, so the PostgreSQL variant is skipped"
-
-
-def pg_conninfo(url: str) -> str:
-    u = make_url(url)
-    return psycopg.conninfo.make_conninfo(
-        host=u.host or "127.0.0.1",
-        port=u.port or 5432,
-        user=u.username or "postgres",
-        password=u.password or None,
-        dbname=u.database or "postgres",
-    )
 
 
 @pytest.fixture

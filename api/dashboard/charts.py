@@ -17,7 +17,7 @@ from datetime import date
 from markupsafe import Markup
 
 from api.dashboard.i18n import number, t
-from api.dashboard.readmodels import Week
+from projections.followup import Week
 
 MONTHS = {
     "sv": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],

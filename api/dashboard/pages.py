@@ -9,10 +9,10 @@ from datetime import date, datetime
 from typing import Any
 
 from api.dashboard import charts
-from api.dashboard import readmodels as rm
 from api.dashboard import tables as tb
 from api.dashboard.context import Ctx
 from api.dashboard.i18n import label, number, percent, smart, t
+from projections import followup
 from projections.timebox import LOCAL
 
 log = logging.getLogger("trygg.dashboard")
@@ -149,7 +149,7 @@ def trend_matrix(ctx: Ctx) -> dict[str, Any]:
     stations = sorted({tr.station for tr in found}, key=lambda s: list(ctx.stations).index(s))
     categories = sorted({tr.category for tr in found}, key=list(rm_categories()).index)
     cells = {(tr.category, tr.station): tr for tr in found}
-    weeks = rm.last_complete_weeks(ctx.end)
+    weeks = followup.last_complete_weeks(ctx.end)
     return {
         "stations": stations,
         "rows": [(c, [cells.get((c, s)) for s in stations]) for c in categories],
@@ -205,7 +205,7 @@ def _markers(ctx: Ctx, station: str) -> list[charts.Marker]:
 def situation_multiples(ctx: Ctx, station: str) -> dict[str, Any]:
     table = tb.table_situation(ctx, station)
     categories = [c.key[2:] for c in table.cols if c.key.startswith("c:")]
-    weeks = rm.weeks_between(ctx.start, ctx.end)
+    weeks = followup.weeks_between(ctx.start, ctx.end)
     y_max = max((r[f"c:{c}"] for r in table.rows for c in categories), default=0)
     trends = {tr.category: tr for tr in tb.trends(ctx, station)}
     markers = _markers(ctx, station)
@@ -329,7 +329,7 @@ def report(ctx: Ctx) -> dict[str, Any]:
     trends = defaultdict(dict)
     for tr in tb.trends(ctx, ctx.filters.station):
         trends[tr.station][tr.category] = tr
-    weeks = rm.weeks_between(ctx.start, ctx.end)
+    weeks = followup.weeks_between(ctx.start, ctx.end)
     for code in stations:
         table = tb.table_situation(ctx, code)
         categories = [c.key[2:] for c in table.cols if c.key.startswith("c:")]
@@ -368,7 +368,7 @@ def report(ctx: Ctx) -> dict[str, Any]:
             "counts": [(s, counts.get(s, 0)) for s in STATUSES],
             "total": len(rows),
             "situation": situation,
-            "trend_weeks": rm.last_complete_weeks(ctx.end),
+            "trend_weeks": followup.last_complete_weeks(ctx.end),
             "measures": tb.table_measures(ctx, ctx.filters.station, "open"),
             "position": ctx.views.ledger.last_position()
             if ctx.as_of is None

@@ -17,11 +17,11 @@ from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 
-from api.dashboard import readmodels as rm
 from api.dashboard.charts import icon
 from api.dashboard.context import Ctx, PageError
 from api.dashboard.i18n import label, number, percent, t
 from ledger.access import Permission, Role
+from projections import followup
 
 ENTRY_PAGE = 500
 MAX_EXPORT_ROWS = 100_000
@@ -158,14 +158,16 @@ def progress(ctx: Ctx) -> dict[str, Any]:
     assert ctx.promise is not None
     return ctx.memo(
         "progress",
-        lambda: rm.progress_until(ctx.views, ctx.who, ctx.promise.code, ctx.end, ctx.as_of),  # type: ignore[union-attr]
+        lambda: followup.progress_until(ctx.views, ctx.who, ctx.promise.code, ctx.end, ctx.as_of),  # type: ignore[union-attr]
     )
 
 
-def delivered_in_range(ctx: Ctx, actors: list[str]) -> dict[tuple[str, str, str], rm.Totals]:
+def delivered_in_range(ctx: Ctx, actors: list[str]) -> dict[tuple[str, str, str], followup.Totals]:
     return ctx.memo(
         ("delivered", tuple(actors)),
-        lambda: rm.delivered_between(ctx.views, ctx.who, actors, ctx.start, ctx.end, ctx.as_of),
+        lambda: followup.delivered_between(
+            ctx.views, ctx.who, actors, ctx.start, ctx.end, ctx.as_of
+        ),
     )
 
 
@@ -267,13 +269,13 @@ def weekly_series_key(ctx: Ctx, actor: str | None) -> str:
 
 def weekly_pivot(
     ctx: Ctx, station: str | None, actor: str | None
-) -> tuple[list[rm.Week], list[str], dict[tuple[str, str], float]]:
+) -> tuple[list[followup.Week], list[str], dict[tuple[str, str], float]]:
     by = weekly_series_key(ctx, actor)
     values: dict[tuple[str, str], float] = defaultdict(float)
     for r in _weekly_rows(ctx, station, actor):
         values[(r["period"], r[by])] += r["activities"]
     keys = sorted({k for _, k in values})
-    return rm.weeks_between(ctx.start, ctx.end), keys, dict(values)
+    return followup.weeks_between(ctx.start, ctx.end), keys, dict(values)
 
 
 def table_weekly(ctx: Ctx, station: str | None = None, actor: str | None = None) -> DataTable:
@@ -324,7 +326,7 @@ def table_weekly_detail(
 def _observations(ctx: Ctx, station: str) -> dict[str, dict[str, int]]:
     return ctx.memo(
         ("situation", station),
-        lambda: rm.weekly_observations(
+        lambda: followup.weekly_observations(
             ctx.views, ctx.who, station=station, start=ctx.start, end=ctx.end, as_of=ctx.as_of
         ),
     )
@@ -340,7 +342,7 @@ def table_situation(ctx: Ctx, station: str) -> DataTable:
         for c in categories
     ]
     rows = []
-    for w in rm.weeks_between(ctx.start, ctx.end):
+    for w in followup.weeks_between(ctx.start, ctx.end):
         row: dict[str, Any] = {"week": w.key, "monday": w.monday}
         for c in categories:
             row[f"c:{c}"] = by_category[c].get(w.key, 0)
@@ -366,7 +368,7 @@ def table_effects(ctx: Ctx, station: str) -> DataTable:
     measure at the station: did the situation change when the measure was done?"""
     _require_all(ctx)
     by_category = _observations(ctx, station)
-    weeks = rm.weeks_between(ctx.start, ctx.end)
+    weeks = followup.weeks_between(ctx.start, ctx.end)
     rows: list[dict[str, Any]] = []
     for m in _measures(ctx, station, "all"):
         if m["status"] != "done" or not ctx.start <= m["updated"] <= ctx.end:
@@ -407,10 +409,10 @@ TREND_COLS = [
 ]
 
 
-def trends(ctx: Ctx, station: str | None) -> list[rm.Trend]:
+def trends(ctx: Ctx, station: str | None) -> list[followup.Trend]:
     return ctx.memo(
         ("trend", station),
-        lambda: rm.situation_trend(
+        lambda: followup.situation_trend(
             ctx.views, ctx.who, station=station, end=ctx.end, as_of=ctx.as_of
         ),
     )
@@ -432,7 +434,7 @@ def table_trend(ctx: Ctx, station: str | None = None) -> DataTable:
     ]
     cols = TREND_COLS if station is None else TREND_COLS[1:]
     query = ctx.filters.query(station=station, to=ctx.end)
-    weeks = rm.last_complete_weeks(ctx.end)
+    weeks = followup.last_complete_weeks(ctx.end)
     caption = f"{weeks[0].monday} – {weeks[-1].sunday}"
     title = t(ctx.lang, "situation_summary_title")
     return DataTable("trend", title, cols, rows, query, caption)
@@ -453,7 +455,7 @@ def _measures(ctx: Ctx, station: str | None, which: str) -> list[dict[str, Any]]
     code = ctx.promise.code if ctx.promise else None
     items = ctx.memo(
         ("measures", station),
-        lambda: rm.measures_on(
+        lambda: followup.measures_on(
             ctx.views, ctx.who, day=ctx.end, promise=code, station=station, as_of=ctx.as_of
         ),
     )

@@ -1,14 +1,18 @@
 """Read models: summaries, promise progress, the situational picture, measures, lists."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.deps import Caller, ViewsDep
+from ledger.access import Principal
 from ledger.errors import InvalidInput
 from ledger.taxonomy import ActivityKind, ObservationCategory
 from projections.feed import feed
+from projections.views import Views, check_range
 
 router = APIRouter(prefix="/v1", tags=["views"])
 
@@ -48,49 +52,53 @@ def parse_as_of(value: str | None) -> int | datetime | None:
     return parsed
 
 
-def check_range(start: date | None, end: date | None) -> None:
-    if start and end and start > end:
-        raise InvalidInput.one("from", "must not be after to")
+@dataclass(frozen=True)
+class SummaryQuery:
+    """What both activity summaries (per station, per actor) are asked."""
+
+    start: date | None
+    end: date | None
+    group: str
+    as_of: str | None
+    min_position: int | None
+
+
+def summary_query(
+    start: From = None,
+    end: To = None,
+    group: Group = "week",
+    as_of: AsOfParam = None,
+    min_position: MinPosition = None,
+) -> SummaryQuery:
+    return SummaryQuery(start, end, group, as_of, min_position)
+
+
+SummaryParams = Annotated[SummaryQuery, Depends(summary_query)]
+
+
+def _activity_summary(
+    views: Views, read: Callable[..., dict[str, Any]], who: Principal, code: str, q: SummaryQuery
+) -> dict[str, Any]:
+    """``read`` is ``views.station_summary`` or ``views.actor_summary``."""
+    check_range(q.start, q.end)
+    views.wait_for(q.min_position, ("activities",))
+    return read(who, code, start=q.start, end=q.end, group=q.group, as_of=parse_as_of(q.as_of))
 
 
 @router.get(
     "/stations/{code}/summary", summary="Activities per period, actor and kind at one station"
 )
 def station_summary(
-    code: str,
-    who: Caller,
-    views: ViewsDep,
-    start: From = None,
-    end: To = None,
-    group: Group = "week",
-    as_of: AsOfParam = None,
-    min_position: MinPosition = None,
+    code: str, who: Caller, views: ViewsDep, query: SummaryParams
 ) -> dict[str, Any]:
-    check_range(start, end)
-    views.wait_for(min_position, ("activities",))
-    return views.station_summary(
-        who, code, start=start, end=end, group=group, as_of=parse_as_of(as_of)
-    )
+    return _activity_summary(views, views.station_summary, who, code, query)
 
 
 @router.get(
     "/actors/{code}/summary", summary="Activities per period, station and kind of one actor"
 )
-def actor_summary(
-    code: str,
-    who: Caller,
-    views: ViewsDep,
-    start: From = None,
-    end: To = None,
-    group: Group = "week",
-    as_of: AsOfParam = None,
-    min_position: MinPosition = None,
-) -> dict[str, Any]:
-    check_range(start, end)
-    views.wait_for(min_position, ("activities",))
-    return views.actor_summary(
-        who, code, start=start, end=end, group=group, as_of=parse_as_of(as_of)
-    )
+def actor_summary(code: str, who: Caller, views: ViewsDep, query: SummaryParams) -> dict[str, Any]:
+    return _activity_summary(views, views.actor_summary, who, code, query)
 
 
 @router.get(

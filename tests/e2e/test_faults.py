@@ -21,7 +21,8 @@ from ledger.access import Principal, Role
 from ledger.audit.check import verify_ledger
 from ledger.entry_service import ACTIVITY
 from ledger.inputs import ActivityIn
-from tests.conftest import PG_URL, pg_conninfo
+from ledger.storage import pg_conninfo
+from tests.conftest import PG_URL
 from tests.e2e.live import free_port, server_process
 from tests.factories import activity
 

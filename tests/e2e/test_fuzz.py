@@ -23,8 +23,9 @@ from api.app import create_app
 from ledger.access import Role
 from ledger.demo import populate
 from ledger.settings import Settings
+from ledger.storage import pg_conninfo
 from ledger.system import System
-from tests.conftest import PG_URL, pg_conninfo
+from tests.conftest import PG_URL
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="trygg-fuzz-"))
 COMMON = {

@@ -15,11 +15,12 @@ from ledger.entry_service import ACTIVITY, OBSERVATION
 from ledger.errors import LedgerError
 from ledger.inputs import ActivityIn, ActorIn, CorrectionIn, ObservationIn, RetractionIn, StationIn
 from ledger.settings import Settings
+from ledger.storage import pg_conninfo
 from ledger.system import System
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from tests import reference
-from tests.conftest import PG_URL, pg_conninfo
+from tests.conftest import PG_URL
 
 ACTORS = ["vasttrafik", "trafikverket"]
 STATIONS = ["lerum", "floda"]

@@ -1,8 +1,9 @@
-"""Read models the dashboard needs that ``projections.views.Views`` does not offer (yet).
+"""Follow-up reads on top of ``Views``: a promise's status on a chosen day, measures
+overdue on a day, deliveries in a date range, the lägesbild's trend, and the weeks of a range.
 
-Each is built on the existing views and queries, so the rules stay where they are
-(``ledger.progress`` judges a commitment, ``projections.queries`` counts); nothing
-here reads the event log. Candidates for ``projections/``:
+The dashboard and the follow-up report use them. Each is built on the views and queries,
+so the rules stay where they are (``ledger.progress`` judges a commitment,
+``projections.queries`` counts); nothing here reads the event log.
 
 * ``progress_until`` — ``Views.promise_progress`` with a reference day ("status on the
   last day of the chosen range"), reusing ``queries.promise_progress``;
@@ -10,7 +11,7 @@ here reads the event log. Candidates for ``projections/``:
 * ``delivered_between`` — per (actor, kind, station) totals in a date range, from
   ``Views.actor_summary``;
 * ``situation_trend`` — the last four complete weeks against the four before, from
-  ``Views.situation``.
+  ``Views.situation``; ``weekly_observations`` — one station's counts per category and week.
 """
 
 from __future__ import annotations
