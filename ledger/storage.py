@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import sqlalchemy.exc
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from psycopg.rows import tuple_row
+from sqlalchemy import Connection, Date, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from ledger.settings import Settings
@@ -140,6 +144,71 @@ def pg_conninfo(url: str) -> str:
     )
 
 
+#: One row of the notification log: (position, originator_id as the canonical hyphenated
+#: lower-case UUID string, version, topic, stored state bytes).
+LogRow = tuple[int, str, int, str, bytes]
+
+
+def _hyphenated(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+
+def log_page(
+    recorder: ApplicationRecorder,
+    after: int,
+    limit: int,
+    *,
+    stop: int | None = None,
+    topics: tuple[str, ...] = (),
+) -> list[LogRow]:
+    """Up to ``limit`` events after position ``after`` (exclusive) and up to ``stop``
+    (inclusive), in log order, as plain tuples.
+
+    The same query as the library's ``select_notifications``, without building a
+    ``Notification`` and a ``UUID`` for every row, which was a tenth of a rebuild's time.
+    """
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608 (library table name)
+            f"FROM {recorder.events_table_name} WHERE rowid>?"
+        )
+        params: list[Any] = [after]
+        if stop is not None:
+            statement += " AND rowid<=?"
+            params.append(stop)
+        if topics:
+            statement += f" AND topic IN ({','.join('?' * len(topics))})"
+            params += topics
+        statement += " ORDER BY rowid LIMIT ?"
+        params.append(limit)
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            rows = c.fetchall()
+        # The library stores SQLite ids as 32 hex digits.
+        return [(r[0], _hyphenated(r[1]), r[2], r[3], r[4]) for r in rows]
+    if isinstance(recorder, PostgresApplicationRecorder):
+        query = sql.SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {}.{} WHERE notification_id>%s"
+        ).format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        params = [after]
+        if stop is not None:
+            query += sql.SQL(" AND notification_id<=%s")
+            params.append(stop)
+        if topics:
+            query += sql.SQL(" AND topic = ANY(%s)")
+            params.append(list(topics))
+        query += sql.SQL(" ORDER BY notification_id LIMIT %s")
+        params.append(limit)
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.row_factory = tuple_row  # type: ignore[assignment]
+            curs.execute(query, params, prepare=True)
+            return curs.fetchall()  # type: ignore[return-value]
+    raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+
 def event_positions(recorder: ApplicationRecorder, originator_id: UUID) -> dict[int, int]:
     """Map each version of one aggregate to its position in the notification log."""
     if isinstance(recorder, SQLiteApplicationRecorder):
@@ -234,11 +303,38 @@ def bulk_insert(
             f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in add or []
         )
         sql += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
-    if sqlite:
-        params = [
-            tuple(v.isoformat() if isinstance(v, date) else v for v in map(row.get, columns))
-            for row in rows
-        ]
-    else:
-        params = [tuple(map(row.get, columns)) for row in rows]
+    pick = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    params = [pick(row) for row in rows]
+    if not sqlite and not conflict:
+        # COPY moves plain inserts in one stream instead of a statement per row: on
+        # PostgreSQL the round trips were most of a rebuild's time.
+        target = f"COPY {name} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        try:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor, cursor.copy(target) as copy:
+                for values in params:
+                    copy.write_row(values)
+        except psycopg.Error as error:
+            # Past SQLAlchemy here, so raise what it would have (callers tell transient
+            # errors from bad data by SQLAlchemy's exception types).
+            raise _sqlalchemy_error(target, error) from error
+        return
+    # SQLite has no date type: store dates as SQLAlchemy's ``Date`` does, as ISO strings.
+    # (PostgreSQL takes ISO strings for a date column as well.)
+    dated = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date)]
+    if sqlite and dated:
+        for n, values in enumerate(params):
+            if any(isinstance(values[i], date) for i in dated):
+                params[n] = tuple(v.isoformat() if isinstance(v, date) else v for v in values)
     conn.exec_driver_sql(sql, params)
+
+
+def _sqlalchemy_error(statement: str, error: Exception) -> sqlalchemy.exc.DBAPIError:
+    for driver, wrapper in (
+        (psycopg.OperationalError, sqlalchemy.exc.OperationalError),
+        (psycopg.InterfaceError, sqlalchemy.exc.InterfaceError),
+        (psycopg.IntegrityError, sqlalchemy.exc.IntegrityError),
+    ):
+        if isinstance(error, driver):
+            return wrapper(statement, None, error)
+    return sqlalchemy.exc.DatabaseError(statement, None, error)

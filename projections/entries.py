@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -39,8 +40,16 @@ from projections.timebox import iso_week, local_day, minutes_between, month
 ENTRY_COLUMNS = ("station", "zone", "note")
 
 
-def _timestamp(event: LogEvent) -> str:
-    return event.recorded_at
+def _iso(day: date | str) -> str:
+    """Days travel as ISO strings inside a projection (bucket keys must compare equal
+    whether a row came from an event or from the table; SQLite returns them as dates)."""
+    return day if isinstance(day, str) else day.isoformat()
+
+
+@lru_cache(maxsize=4096)
+def _week_and_month(day: str) -> tuple[str, str]:
+    d = date.fromisoformat(day)
+    return iso_week(d), month(d)
 
 
 class EntryProjection(Projection):
@@ -110,12 +119,18 @@ class EntryProjection(Projection):
         if not mine:
             return
         t = tables.entries
-        ids = list({str(e.originator_id) for e in mine})
+        ids = list(dict.fromkeys(e.originator_id for e in mine))
+        # Only entries changed by a later event can be in the table already: a Recorded
+        # event is an entry's first (the runner applies each event exactly once).
+        recorded_here = {e.originator_id for e in mine if e.name == "Recorded"}
+        stored = list({e.originator_id for e in mine} - recorded_here)
         rows: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for start in range(0, len(stored), 500):
+            chunk = stored[start : start + 500]
             for r in conn.execute(select(t).where(t.c.id.in_(chunk))).mappings():
-                rows[r["id"]] = dict(r)
+                row = dict(r)
+                row["day"] = _iso(row["day"])
+                rows[row["id"]] = row
         existing = set(rows)
         deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(self.daily_sums))
 
@@ -126,10 +141,11 @@ class EntryProjection(Projection):
                 acc[i] += sign * v
 
         for e in mine:
-            entry_id = str(e.originator_id)
+            entry_id = e.originator_id
+            stamp = e.recorded_at
             if e.name == "Recorded":
                 row = self.row_from(e)
-                row.update(id=entry_id, status="active", recorded_at=_timestamp(e))
+                row.update(id=entry_id, status="active", recorded_at=stamp)
             else:
                 row = rows[entry_id]  # a later event without a Recorded one is a broken log
                 if row["status"] == "active":
@@ -141,17 +157,16 @@ class EntryProjection(Projection):
                         )
                 elif e.name == "Retracted":
                     row["status"] = "retracted"
-            row.update(version=e.version, position=e.position, updated_at=_timestamp(e))
+            row.update(version=e.version, position=e.position, updated_at=stamp)
             self.derive(row)
             if row["status"] == "active":
                 contribute(row, +1)
             rows[entry_id] = row
 
         if existing:
-            for start in range(0, len(ids), 500):
-                chunk = [i for i in ids[start : start + 500] if i in existing]
-                if chunk:
-                    conn.execute(delete(t).where(t.c.id.in_(chunk)))
+            gone = sorted(existing)
+            for start in range(0, len(gone), 500):
+                conn.execute(delete(t).where(t.c.id.in_(gone[start : start + 500])))
         bulk_insert(conn, t, [rows[i] for i in ids])
         self._apply_deltas(conn, tables.daily, deltas)
 
@@ -165,11 +180,11 @@ class EntryProjection(Projection):
             if not any(values):
                 continue
             row = dict(zip(keys, key, strict=True))
-            row.update(week=iso_week(row["day"]), month=month(row["day"]))
+            row["week"], row["month"] = _week_and_month(row["day"])
             row.update(zip(self.daily_sums, values, strict=True))
             params.append(row)
             if values[0] < 0:
-                emptied.append(key)
+                emptied.append((key[0], date.fromisoformat(key[1]), *key[2:]))
         bulk_insert(conn, daily, params, conflict=keys, add=list(self.daily_sums))
         # A bucket whose last entry was retracted or moved away disappears, so the table
         # holds exactly the buckets a recomputation would produce.
@@ -221,8 +236,8 @@ class ActivityProjection(EntryProjection):
     def derive(self, row: dict[str, Any]) -> None:
         started = datetime.fromisoformat(row["started_at"])
         ended = datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None
-        row["day"] = local_day(started)
-        row["week"] = iso_week(row["day"])
+        row["day"] = local_day(started).isoformat()
+        row["week"] = _week_and_month(row["day"])[0]
         row["minutes"] = minutes_between(started, ended)
         row["staff_minutes"] = row["minutes"] * row["staff_count"]
 
@@ -268,8 +283,8 @@ class ObservationProjection(EntryProjection):
         }
 
     def derive(self, row: dict[str, Any]) -> None:
-        row["day"] = local_day(datetime.fromisoformat(row["observed_at"]))
-        row["week"] = iso_week(row["day"])
+        row["day"] = local_day(datetime.fromisoformat(row["observed_at"])).isoformat()
+        row["week"] = _week_and_month(row["day"])[0]
 
     def contribution(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
         return (row["station"], row["day"], row["category"]), (

@@ -7,13 +7,14 @@ lets catch-up run at tens of thousands of events per second.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import ApplicationRecorder, Notification
+
+from ledger.storage import LogRow, log_page
 
 PAGE_SIZE = 1000
 
@@ -21,7 +22,7 @@ PAGE_SIZE = 1000
 @dataclass(frozen=True, slots=True)
 class LogEvent:
     position: int
-    originator_id: UUID
+    originator_id: str  # canonical hyphenated lower-case UUID
     version: int
     aggregate: str  # "Activity", "Observation", "ActionPlan", …
     name: str  # "Recorded", "Corrected", "Retracted", …
@@ -33,16 +34,31 @@ class LogEvent:
         return stamp["_data_"] if isinstance(stamp, dict) else str(stamp)
 
 
-def decode(notification: Notification) -> LogEvent:
-    qualname = notification.topic.rsplit(":", 1)[-1]
+def decode_row(row: LogRow) -> LogEvent:
+    position, originator_id, version, topic, state = row
+    qualname = topic.rsplit(":", 1)[-1]
     aggregate, _, name = qualname.rpartition(".")
     return LogEvent(
-        position=notification.id,
-        originator_id=notification.originator_id,  # type: ignore[arg-type]
-        version=notification.originator_version,
+        position=position,
+        originator_id=originator_id,
+        version=version,
         aggregate=aggregate,
         name=name,
-        data=json.loads(notification.state),
+        # orjson: parsing the stored JSON was the largest cost of a rebuild after the
+        # inserts themselves (same values as the standard library's parser).
+        data=orjson.loads(state),
+    )
+
+
+def decode(notification: Notification) -> LogEvent:
+    return decode_row(
+        (
+            notification.id,
+            str(notification.originator_id),
+            notification.originator_version,
+            notification.topic,
+            notification.state,
+        )
     )
 
 
@@ -59,12 +75,10 @@ def read_pages(
     Memory holds one page at a time, whatever the length of the log.
     """
     while True:
-        batch = recorder.select_notifications(
-            start=after, limit=page_size, stop=stop, topics=topics, inclusive_of_start=False
-        )
+        batch = log_page(recorder, after, page_size, stop=stop, topics=topics)
         if not batch:
             return
-        yield [decode(n) for n in batch]
-        after = batch[-1].id
+        yield [decode_row(row) for row in batch]
+        after = batch[-1][0]
         if len(batch) < page_size:
             return

@@ -62,21 +62,21 @@ def feed(runner: ProjectionRunner, who: Principal, after: int, limit: int) -> di
     return {"events": out, "next": next_position}
 
 
-def _owners(runner: ProjectionRunner, events: list[Any]) -> dict[UUID, str]:
+def _owners(runner: ProjectionRunner, events: list[Any]) -> dict[str, str]:
     """Corrections and retractions do not repeat the actor: look it up (projections first,
     then the Recorded event itself for entries the projections have not reached yet)."""
     wanted = {e.originator_id for e in events if "actor" not in e.data}
-    owners: dict[UUID, str] = {}
+    owners: dict[str, str] = {}
     if not wanted:
         return owners
     with runner.engine.connect() as conn:
         for name in ("activities", "observations"):
             table = runner.live_tables(name, conn).entries
-            ids = [str(i) for i in wanted]
+            ids = list(wanted)
             for row in conn.execute(select(table.c.id, table.c.actor).where(table.c.id.in_(ids))):
-                owners[UUID(row.id)] = row.actor
+                owners[row.id] = row.actor
     for missing in wanted - set(owners):
-        first = runner.recorder.select_events(missing, limit=1)
+        first = runner.recorder.select_events(UUID(missing), limit=1)
         if first:
             owners[missing] = decode_actor(first[0].state)
     return owners

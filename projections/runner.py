@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy.exc
-from eventsourcing.persistence import ApplicationRecorder, Notification, PersistenceError
+from eventsourcing.persistence import ApplicationRecorder, PersistenceError
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -45,8 +45,9 @@ from sqlalchemy import (
 )
 
 from ledger.failpoints import crash_point
+from ledger.storage import LogRow, log_page
 from projections.base import Projection, Tables
-from projections.events import PAGE_SIZE, decode
+from projections.events import PAGE_SIZE, decode_row
 from projections.registry import all_projections
 
 log = logging.getLogger("trygg.projections")
@@ -208,25 +209,19 @@ class ProjectionRunner:
         projection = self.projections[name]
         tables = self.tables(name, generation)
         page_size = page_size or self.page_size
-        notifications: list[Notification] = []
+        rows: list[LogRow] = []
         seen = 0
         try:
             with self.engine.begin() as conn:
                 seen = self.position(name, generation, conn)
                 if seen >= stop:
                     return 0
-                notifications = list(
-                    self.recorder.select_notifications(
-                        start=seen,
-                        limit=page_size,
-                        stop=stop,
-                        topics=projection.topics,
-                        inclusive_of_start=False,
-                    )
+                rows = log_page(
+                    self.recorder, seen, page_size, stop=stop, topics=projection.topics
                 )
-                full = len(notifications) == page_size
-                new_position = notifications[-1].id if full else stop
-                projection.apply(conn, tables, [decode(n) for n in notifications])
+                full = len(rows) == page_size
+                new_position = rows[-1][0] if full else stop
+                projection.apply(conn, tables, [decode_row(r) for r in rows])
                 crash_point("projection.before_advance")
                 self._advance(conn, name, generation, seen, new_position)
                 crash_point("projection.before_commit")
@@ -238,8 +233,8 @@ class ProjectionRunner:
                 and self._state(name, generation) == "retired"
             ):
                 return 0  # a rebuild swapped this generation out while we worked
-            return self._apply_one_by_one(name, generation, notifications, seen)
-        return len(notifications)
+            return self._apply_one_by_one(name, generation, rows, seen)
+        return len(rows)
 
     def _state(self, name: str, generation: int) -> str | None:
         with self.engine.connect() as conn:
@@ -262,18 +257,17 @@ class ProjectionRunner:
         if result.rowcount != 1:
             raise LostRace(name)
 
-    def _apply_one_by_one(
-        self, name: str, generation: int, notifications: list[Notification], seen: int
-    ) -> int:
+    def _apply_one_by_one(self, name: str, generation: int, rows: list[LogRow], seen: int) -> int:
         """Find the failing event: apply the good ones before it, then record the failure."""
         projection = self.projections[name]
         tables = self.tables(name, generation)
         applied = 0
-        for notification in notifications:
+        for row in rows:
+            position = row[0]
             try:
                 with self.engine.begin() as conn:
-                    projection.apply(conn, tables, [decode(notification)])
-                    self._advance(conn, name, generation, seen, notification.id)
+                    projection.apply(conn, tables, [decode_row(row)])
+                    self._advance(conn, name, generation, seen, position)
             except (LostRace, PersistenceError, *TRANSIENT):
                 raise
             except Exception as error:
@@ -283,13 +277,13 @@ class ProjectionRunner:
                         .where(tracking.c.name == name, tracking.c.generation == generation)
                         .values(
                             last_error=f"{type(error).__name__}: {error}"[:2000],
-                            error_position=notification.id,
+                            error_position=position,
                             updated_at=_now(),
                         )
                     )
-                log.error("projection %s stopped at position %s: %s", name, notification.id, error)
-                raise ProjectionFailed(name, notification.id, error) from error
-            seen = notification.id
+                log.error("projection %s stopped at position %s: %s", name, position, error)
+                raise ProjectionFailed(name, position, error) from error
+            seen = position
             applied += 1
         return applied
 
