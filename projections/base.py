@@ -39,3 +39,8 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
         """Apply one page of events; runs inside the caller's transaction."""
+
+    def backfill(self, conn: Connection, tables: Tables, created: set[str]) -> None:  # noqa: B027 (optional hook)
+        """Fill tables (by name in ``created``) that a newer version of the projection added
+        to a generation that already existed. Projections that cannot derive them from their
+        other tables need a rebuild instead."""

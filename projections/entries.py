@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     and_,
     delete,
+    func,
     or_,
     select,
 )
@@ -61,6 +62,9 @@ class EntryProjection(Projection):
     #: (key columns beyond station/day, summed columns) of the daily table.
     daily_key: ClassVar[tuple[str, ...]]
     daily_sums: ClassVar[tuple[str, ...]]
+    #: Keep weekly totals beside the daily ones: the default weekly summaries then read
+    #: one row per (station, week, …) instead of up to seven.
+    weekly: ClassVar[bool] = False
 
     def entry_columns(self) -> list[Column[Any]]:
         raise NotImplementedError
@@ -112,7 +116,33 @@ class EntryProjection(Projection):
         # Promise progress and actor summaries select by (actor, kind) over a day range.
         if "actor" in self.daily_key:
             Index(f"{prefix}daily_actor_kind_day", daily.c.actor, daily.c.kind, daily.c.day)
-        return Tables(entries=entries, daily=daily)
+        if not self.weekly:
+            return Tables(entries=entries, daily=daily)
+        weekly = Table(
+            f"{prefix}weekly",
+            metadata,
+            Column("station", String(64), primary_key=True),
+            Column("week", String(8), primary_key=True),
+            *[Column(k, String(64), primary_key=True) for k in self.daily_key],
+            *[Column(s, Integer, nullable=False) for s in self.daily_sums],
+        )
+        return Tables(entries=entries, daily=daily, weekly=weekly)
+
+    def backfill(self, conn: Connection, tables: Tables, created: set[str]) -> None:
+        """Fill derived tables that a newer version added to an existing generation: weekly
+        totals are sums of the daily ones, so no replay is needed."""
+        weekly = getattr(tables, "weekly", None)
+        if weekly is None or weekly.name not in created:
+            return
+        d = tables.daily
+        keys = [d.c.station, d.c.week, *[d.c[k] for k in self.daily_key]]
+        sums = [func.sum(d.c[s]) for s in self.daily_sums]
+        conn.execute(
+            weekly.insert().from_select(
+                ["station", "week", *self.daily_key, *self.daily_sums],
+                select(*keys, *sums).group_by(*keys),
+            )
+        )
 
     def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
         mine = [e for e in events if e.aggregate == self.aggregate]
@@ -169,22 +199,39 @@ class EntryProjection(Projection):
                 conn.execute(delete(t).where(t.c.id.in_(gone[start : start + 500])))
         bulk_insert(conn, t, [rows[i] for i in ids])
         self._apply_deltas(conn, tables.daily, deltas)
+        weekly = getattr(tables, "weekly", None)
+        if weekly is not None:
+            by_week: dict[tuple[Any, ...], list[int]] = defaultdict(
+                lambda: [0] * len(self.daily_sums)
+            )
+            for (station, day, *rest), values in deltas.items():
+                acc = by_week[(station, _week_and_month(day)[0], *rest)]
+                for i, v in enumerate(values):
+                    acc[i] += v
+            self._apply_deltas(conn, weekly, by_week, period="week")
 
     def _apply_deltas(
-        self, conn: Connection, daily: Table, deltas: dict[tuple[Any, ...], list[int]]
+        self,
+        conn: Connection,
+        daily: Table,
+        deltas: dict[tuple[Any, ...], list[int]],
+        period: str = "day",
     ) -> None:
-        keys = ["station", "day", *self.daily_key]
+        keys = ["station", period, *self.daily_key]
         params = []
         emptied = []
         for key, values in deltas.items():
             if not any(values):
                 continue
             row = dict(zip(keys, key, strict=True))
-            row["week"], row["month"] = _week_and_month(row["day"])
+            if period == "day":
+                row["week"], row["month"] = _week_and_month(row["day"])
             row.update(zip(self.daily_sums, values, strict=True))
             params.append(row)
             if values[0] < 0:
-                emptied.append((key[0], date.fromisoformat(key[1]), *key[2:]))
+                if period == "day":
+                    key = (key[0], date.fromisoformat(key[1]), *key[2:])
+                emptied.append(key)
         bulk_insert(conn, daily, params, conflict=keys, add=list(self.daily_sums))
         # A bucket whose last entry was retracted or moved away disappears, so the table
         # holds exactly the buckets a recomputation would produce.
@@ -207,6 +254,7 @@ class ActivityProjection(EntryProjection):
     time_field = "started_at"
     daily_key = ("actor", "kind")
     daily_sums = ("entries", "minutes", "staff_minutes")
+    weekly = True
 
     def entry_columns(self) -> list[Column[Any]]:
         return [

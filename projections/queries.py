@@ -36,8 +36,18 @@ def activity_summary(
     hidden_actors: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Activities, hours and staff-hours per period × (actor or station) × kind."""
-    d = t.daily
-    period = {"day": d.c.day, "week": d.c.week, "month": d.c.month}[group]
+    weekly = getattr(t, "weekly", None)
+    whole_weeks = (start is None or start.weekday() == 0) and (end is None or end.weekday() == 6)
+    if group == "week" and weekly is not None and whole_weeks:
+        # Whole ISO weeks: the weekly totals hold the same sums in fewer rows.
+        d = weekly
+        period = d.c.week
+        first = iso_week(start) if start is not None else None
+        last = iso_week(end) if end is not None else None
+    else:
+        d = t.daily
+        period = {"day": d.c.day, "week": d.c.week, "month": d.c.month}[group]
+        first = last = None
     by = d.c.actor if station is not None else d.c.station
     query = select(
         period.label("period"),
@@ -51,10 +61,17 @@ def activity_summary(
         query = query.where(d.c.station == station)
     if actor is not None:
         query = query.where(d.c.actor == actor)
-    if start is not None:
-        query = query.where(d.c.day >= start)
-    if end is not None:
-        query = query.where(d.c.day <= end)
+    if d is weekly:
+        # ISO week labels ("2021-W05") sort in time order.
+        if first is not None:
+            query = query.where(d.c.week >= first)
+        if last is not None:
+            query = query.where(d.c.week <= last)
+    else:
+        if start is not None:
+            query = query.where(d.c.day >= start)
+        if end is not None:
+            query = query.where(d.c.day <= end)
     if hidden_actors:
         query = query.where(d.c.actor.not_in(hidden_actors))
     rows = []

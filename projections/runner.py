@@ -40,6 +40,7 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    inspect,
     select,
     update,
 )
@@ -165,10 +166,28 @@ class ProjectionRunner:
             projection = self.projections[name]
             tables = projection.define(metadata, projection.prefix(generation))
             if create:
-                metadata.create_all(self.engine)
+                self._create(projection, metadata, tables)
             self._metadata[key] = metadata
             self._tables[key] = tables
         return self._tables[key]
+
+    def _create(self, projection: Projection, metadata: MetaData, tables: Tables) -> None:
+        """Create what is missing of one generation, in one transaction; a table added to a
+        generation that existed before is filled by the projection's ``backfill``."""
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    existing = set(inspect(conn).get_table_names())
+                    created = {t.name for t in tables.all()} - existing
+                    if not created:
+                        return
+                    metadata.create_all(conn)
+                    if len(created) < len(tables.all()):
+                        projection.backfill(conn, tables, created)
+                    return
+            except sqlalchemy.exc.DatabaseError:
+                if attempt:  # another process created them first: they exist now
+                    raise
 
     def drop(self, name: str, generation: int) -> None:
         tables = self.tables(name, generation, create=False)

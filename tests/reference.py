@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.application import Ledger
-from projections.timebox import local_day
+from projections.timebox import iso_week, local_day
 
 
 def entry_ids(ledger: Ledger, aggregate: str) -> list[Any]:
@@ -40,6 +40,16 @@ def activity_daily(ledger: Ledger) -> dict[tuple[Any, ...], tuple[int, int, int]
         s[0] += 1
         s[1] += minutes
         s[2] += minutes * a.staff_count
+    return {k: tuple(v) for k, v in sums.items()}
+
+
+def activity_weekly(ledger: Ledger) -> dict[tuple[Any, ...], tuple[int, int, int]]:
+    """The daily sums regrouped by ISO week."""
+    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (station, day, actor, kind), values in activity_daily(ledger).items():
+        s = sums[(station, iso_week(day), actor, kind)]
+        for i, v in enumerate(values):
+            s[i] += v
     return {k: tuple(v) for k, v in sums.items()}
 
 

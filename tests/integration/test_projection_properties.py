@@ -154,6 +154,7 @@ def apply_operations(system, ops, runner):
 
 ACTIVITY_KEY = (["station", "day", "actor", "kind"], ["entries", "minutes", "staff_minutes"])
 OBSERVATION_KEY = (["station", "day", "category"], ["entries", "count", "high"])
+WEEKLY_KEY = (["station", "week", "actor", "kind"], ["entries", "minutes", "staff_minutes"])
 
 
 @pytest.mark.parametrize(
@@ -186,6 +187,9 @@ def test_incremental_rebuild_and_recomputation_agree(backend, ops, tmp_path_fact
             "observations": reference.observation_daily(system.ledger),
         }
         keys = {"activities": ACTIVITY_KEY, "observations": OBSERVATION_KEY}
+        weekly = reference.activity_weekly(system.ledger)
+        live = runner.live_tables("activities").weekly
+        assert reference.table_rows(runner.engine, live, *WEEKLY_KEY) == weekly
         for name in ("activities", "observations"):
             tables = runner.live_tables(name)
             incremental = reference.table_rows(runner.engine, tables.daily, *keys[name])
@@ -195,3 +199,5 @@ def test_incremental_rebuild_and_recomputation_agree(backend, ops, tmp_path_fact
             rebuilt = runner.live_tables(name)
             assert reference.table_rows(runner.engine, rebuilt.daily, *keys[name]) == expected[name]
             assert reference.entry_states(runner.engine, rebuilt.entries) == entries
+        rebuilt_weekly = runner.live_tables("activities").weekly
+        assert reference.table_rows(runner.engine, rebuilt_weekly, *WEEKLY_KEY) == weekly

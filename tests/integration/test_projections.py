@@ -274,6 +274,43 @@ def test_station_summary_by_day_with_a_date_range(scenario):
     ]
 
 
+def test_a_weekly_summary_over_whole_weeks_equals_one_cut_mid_week_by_day(scenario):
+    """Whole weeks are answered from the weekly totals, ranges cut mid-week from the daily
+    ones; both must give the sums of the days they cover."""
+    views, _ = scenario
+    whole = views.station_summary(
+        STEERING, "lerum", group="week", start=date(2021, 9, 13), end=date(2021, 9, 19)
+    )
+    assert [(r["period"], r["kind"], r["activities"]) for r in whole["rows"]] == [
+        ("2021-W37", "guard_shift", 1),
+        ("2021-W37", "security_host_shift", 2),
+    ]
+    cut = views.station_summary(
+        STEERING, "lerum", group="week", start=date(2021, 9, 15), end=date(2021, 9, 19)
+    )
+    days = views.station_summary(
+        STEERING, "lerum", group="day", start=date(2021, 9, 15), end=date(2021, 9, 19)
+    )
+    assert cut["totals"] == days["totals"]
+    assert cut["totals"]["activities"] < whole["totals"]["activities"]
+
+
+def test_weekly_totals_added_to_an_existing_generation_are_filled_from_the_daily_ones(
+    scenario, registry
+):
+    views, _ = scenario
+    runner = views.runner
+    generation = runner.live_generation("activities")
+    tables = runner.live_tables("activities")
+    expected = views.station_summary(STEERING, "lerum", group="week")
+    # A generation built before weekly totals existed has no weekly table.
+    tables.weekly.drop(registry.engine)
+    fresh = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=4)
+    assert fresh.tables("activities", generation).weekly.name == tables.weekly.name
+    again = Views(registry.ledger, fresh, clock=views.clock)
+    assert again.station_summary(STEERING, "lerum", group="week") == expected
+
+
 def test_actor_summary_across_stations(scenario):
     views, _ = scenario
     summary = views.actor_summary(STEERING, "trafikverket", group="month")
