@@ -8,6 +8,7 @@ aggregate's events, which the library's ``select_events`` does not return.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -149,8 +150,19 @@ def pg_conninfo(url: str) -> str:
 LogRow = tuple[int, str, int, str, bytes]
 
 
-def _hyphenated(hex32: str) -> str:
-    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+def _canonical_id(value: Any) -> str:
+    """The library stores SQLite ids as 32 lower-case hex digits: slice them into the
+    canonical form. Anything else (a row edited behind the service's back) goes through
+    ``UUID``, or stays as it is, so that verification reports it instead of crashing."""
+    if isinstance(value, str) and _HEX32.fullmatch(value):
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        return str(value)
 
 
 def log_page(
@@ -184,8 +196,7 @@ def log_page(
         with recorder.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
             rows = c.fetchall()
-        # The library stores SQLite ids as 32 hex digits.
-        return [(r[0], _hyphenated(r[1]), r[2], r[3], r[4]) for r in rows]
+        return [(r[0], _canonical_id(r[1]), r[2], r[3], r[4]) for r in rows]
     if isinstance(recorder, PostgresApplicationRecorder):
         query = sql.SQL(
             "SELECT notification_id, originator_id::text, originator_version, topic, state "

@@ -17,18 +17,18 @@ The first problem is reported with its position and one of: ``modified``,
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Engine, select
 
 from ledger.audit.checkpoint import CheckpointError, VerifierKey, verify_checkpoint
 from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
 from ledger.audit.store import checkpoints, leaves, nodes, seal_state
+from ledger.storage import LogRow, log_page
 
 PAGE = 5000
 
@@ -75,16 +75,15 @@ class VerifyReport:
         }
 
 
-def _events(recorder: ApplicationRecorder, stop: int | None = None) -> Iterator[Notification]:
+def _events(recorder: ApplicationRecorder, stop: int | None = None) -> Iterator[LogRow]:
+    """(position, originator_id, version, topic, state) in log order, a page at a time."""
     after = 0
     while True:
-        batch = recorder.select_notifications(
-            start=after, limit=PAGE, stop=stop, inclusive_of_start=False
-        )
+        batch = log_page(recorder, after, PAGE, stop=stop)
         yield from batch
         if len(batch) < PAGE:
             return
-        after = batch[-1].id
+        after = batch[-1][0]
 
 
 def _sealed(engine: Engine) -> Iterator[tuple[int, int, str, int, bytes]]:
@@ -191,7 +190,7 @@ def verify_ledger(
                 )
         return False
 
-    while leaf is not None or (event is not None and event.id <= sealed_position):
+    while leaf is not None or (event is not None and event[0] <= sealed_position):
         if leaf is not None and leaf[0] != expected_index:
             if problem(
                 "missing",
@@ -201,18 +200,18 @@ def verify_ledger(
             ):
                 return report
             expected_index = leaf[0]
-        if event is not None and (leaf is None or event.id < leaf[1]):
-            if event.id <= sealed_position:
+        if event is not None and (leaf is None or event[0] < leaf[1]):
+            if event[0] <= sealed_position:
                 kind = "inserted"
-                detail = f"an event at position {event.id} that was never sealed"
-                if problem(kind, detail, event.id, None):
+                detail = f"an event at position {event[0]} that was never sealed"
+                if problem(kind, detail, event[0], None):
                     return report
             event = next(events, None)
             continue
         assert leaf is not None
         index, position, originator_id, version, sealed_hash = leaf
         report.leaves += 1
-        if event is None or event.id > position:
+        if event is None or event[0] > position:
             rest_missing = event is None
             kind = "truncated" if rest_missing else "missing"
             detail = (
@@ -226,16 +225,14 @@ def verify_ledger(
             leaf = next(sealed, None)
             expected_index = index + 1
             continue
-        # event.id == position
+        # the event's position == the leaf's position
         report.events += 1
-        actual_id = str(uuid.UUID(str(event.originator_id)))
-        digest = leaf_hash_of(
-            event.id, actual_id, event.originator_version, event.topic, stored_bytes(event.state)
-        )
+        _, actual_id, actual_version, topic, state = event
+        digest = leaf_hash_of(position, actual_id, actual_version, topic, stored_bytes(state))
         tree.append(digest)
         if digest != sealed_hash:
-            if (actual_id, event.originator_version) != (originator_id, version):
-                kind, detail = _moved(engine, actual_id, event.originator_version, position)
+            if (actual_id, actual_version) != (originator_id, version):
+                kind, detail = _moved(engine, actual_id, actual_version, position)
             else:
                 kind, detail = "modified", f"the event at position {position} was changed"
             if problem(kind, detail, position, index):
