@@ -24,7 +24,14 @@ from ledger.audit.checkpoint import Signer, sign_checkpoint
 from ledger.audit.leaf import canonical_originator_id, make_record, stored_bytes
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root_at
 from ledger.audit.sealer import Sealer
-from ledger.audit.store import SqlNodeReader, checkpoints, leaves, nodes, seal_state
+from ledger.audit.store import (
+    SqlNodeReader,
+    checkpoints,
+    leaves,
+    nodes,
+    seal_state,
+    with_prefetched_nodes,
+)
 from ledger.errors import InvalidInput, NotFound
 
 log = logging.getLogger("trygg.audit")
@@ -157,10 +164,14 @@ class AuditService:
                     "tree_size",
                     f"the event is leaf {index}; a tree of {tree_size} does not hold it",
                 )
-            reader = SqlNodeReader(conn)
-            proof = inclusion_proof(index, tree_size, reader)
-            leaf = reader.node(0, index)
-            root = root_at(tree_size, reader)
+            proof, leaf, root = with_prefetched_nodes(
+                conn,
+                lambda reader: (
+                    inclusion_proof(index, tree_size, reader),
+                    reader.node(0, index),
+                    root_at(tree_size, reader),
+                ),
+            )
         return {
             "position": position,
             "leaf_index": int(index),
@@ -175,9 +186,14 @@ class AuditService:
         if first < 1 or first > second:
             raise InvalidInput.one("first", "must be between 1 and second")
         with self.engine.connect() as conn:
-            reader = SqlNodeReader(conn)
-            proof = consistency_proof(first, second, reader)
-            first_root, second_root = root_at(first, reader), root_at(second, reader)
+            proof, first_root, second_root = with_prefetched_nodes(
+                conn,
+                lambda reader: (
+                    consistency_proof(first, second, reader),
+                    root_at(first, reader),
+                    root_at(second, reader),
+                ),
+            )
         return {
             "first": first,
             "second": second,

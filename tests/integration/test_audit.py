@@ -4,13 +4,21 @@ caught by ``verify`` at the right position, and proofs from the server check out
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
+from sqlalchemy.event import listen, remove
 
 from ledger.access import Principal, Role
 from ledger.audit.check import verify_ledger
 from ledger.audit.checkpoint import Signer, parse_checkpoint, sign_checkpoint
-from ledger.audit.merkle import verify_consistency, verify_inclusion
-from ledger.audit.store import checkpoints
+from ledger.audit.merkle import (
+    MemoryNodeStore,
+    consistency_proof,
+    inclusion_proof,
+    root_at,
+    verify_consistency,
+    verify_inclusion,
+)
+from ledger.audit.store import checkpoints, leaves, nodes
 from ledger.entry_service import ACTIVITY
 from ledger.errors import ExternalIdConflict
 from ledger.inputs import ActivityIn
@@ -215,3 +223,37 @@ def test_server_proofs_verify_and_tampered_ones_do_not(sealed):
     # A proof for another size fails against that size's real root (from its checkpoint).
     smaller_root = bytes.fromhex(audit.consistency(7, size - 1)["second_root"])
     assert not verify_consistency(7, size - 1, args[2], smaller_root, c_path)
+
+
+def test_proofs_equal_the_reference_tree_and_read_it_in_one_query(sealed):
+    system, _ = sealed
+    audit = system.audit
+    size = audit.sealed_size()
+    with system.engine.connect() as conn:
+        sealed_leaves = conn.execute(
+            select(leaves.c.position, nodes.c.hash)
+            .join(nodes, (nodes.c.level == 0) & (nodes.c.idx == leaves.c.leaf_index))
+            .order_by(leaves.c.leaf_index)
+        ).all()
+    reference = MemoryNodeStore.from_leaf_hashes([bytes(h) for _, h in sealed_leaves])
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    listen(system.engine, "before_cursor_execute", count)
+    try:
+        for n in range(1, size + 1):
+            for index in range(n):
+                before = len(statements)
+                proof = audit.inclusion(sealed_leaves[index][0], n)
+                # the sealed size, the leaf's index, then every node it needs at once
+                assert len(statements) - before <= 3
+                assert proof["proof"] == [h.hex() for h in inclusion_proof(index, n, reference)]
+                assert proof["root_hash"] == root_at(n, reference).hex()
+            for first in range(1, n + 1):
+                c = audit.consistency(first, n)
+                assert c["proof"] == [h.hex() for h in consistency_proof(first, n, reference)]
+                assert c["first_root"] == root_at(first, reference).hex()
+    finally:
+        remove(system.engine, "before_cursor_execute", count)
