@@ -85,6 +85,7 @@ class Database:
             }
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:LedgerPostgresRecorder",
             "POSTGRES_DBNAME": self.url.database or "postgres",
             "POSTGRES_HOST": self.url.host or "127.0.0.1",
             "POSTGRES_PORT": str(self.url.port or 5432),
