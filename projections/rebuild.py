@@ -42,13 +42,22 @@ def rebuild(
                 name=name, generation=generation, position=0, state="building", updated_at=_now()
             )
         )
-    runner.tables(name, generation)
+    tables = runner.tables(name, generation)
+    # Secondary indexes are built once at the end: maintaining them row by row while the
+    # whole log streams in cost more than building them from the finished tables.
+    deferred = [index for table in tables.all() for index in table.indexes]
+    with runner.engine.begin() as conn:
+        for index in deferred:
+            index.drop(conn, checkfirst=True)
     # Catch up in rounds: each round ends nearer the moving head.
     while True:
         head = runner.head()
         runner.catch_up(name, generation, stop=head, progress=progress, page_size=REBUILD_PAGE_SIZE)
         if runner.head() - runner.position(name, generation) <= runner.page_size:
             break
+    with runner.engine.begin() as conn:
+        for index in deferred:
+            index.create(conn, checkfirst=True)
     with runner.engine.begin() as conn:
         old = runner.live_generation(name, conn)
         conn.execute(update(live).where(live.c.name == name).values(generation=generation))

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import inspect
 
 from ledger.access import SYSTEM, Principal, Role
 from ledger.entry_service import ACTIVITY, OBSERVATION
@@ -471,3 +472,14 @@ def test_a_failing_projection_stops_at_the_event_and_reports_it(registry, monkey
     runner.catch_up_all()
     healed = {s.name: s for s in runner.status()}["activities"]
     assert (healed.position, healed.last_error) == (runner.head(), None)
+
+
+def test_a_rebuilt_generation_has_every_index_of_its_definition(scenario, registry):
+    views, _ = scenario
+    runner = views.runner
+    generation = rebuild(runner, "activities", grace_seconds=0)
+    tables = runner.tables("activities", generation)
+    inspector = inspect(registry.engine)
+    for table in tables.all():
+        built = {i["name"] for i in inspector.get_indexes(table.name)}
+        assert {i.name for i in table.indexes} <= built, table.name
