@@ -179,13 +179,24 @@ def render(store: dict[str, Any]) -> str:
             m["sqlite"] if k == "sqlite" else m.get("postgres", "?"),
             m["date"],
             f"`{m['commit']}`",
+            m.get("cpu_probe", "-"),
         ]
         for k in DBS
         if (m := store.get(k, {}).get("machine"))
     ]
     lines += ["## Machine", ""]
     lines += _table(
-        ["database", "CPU", "cores", "memory", "Python", "DB version", "date", "commit"],
+        [
+            "database",
+            "CPU",
+            "cores",
+            "memory",
+            "Python",
+            "DB version",
+            "date",
+            "commit",
+            "CPU probe (10M-step Python loop)",
+        ],
         machines,
     )
     lines += [
