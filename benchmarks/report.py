@@ -208,6 +208,12 @@ def render(store: dict[str, Any]) -> str:
         "",
     ]
     lines += _table(["goal", "SQLite", "PostgreSQL"], goals(store))
+    lines += [
+        "Each goal marked ❌ has its profile-backed reason under *Why the missed goals are "
+        "missed* at the end of this report (from `NOTES.md`); `ANALYSIS.md` has the fixes "
+        "made so far with their before → after figures.",
+        "",
+    ]
 
     lines += _ingest(store) + _single(store) + _projection(store) + _reads(store)
     lines += _audit(store) + _loads(store) + _profiles(store)
