@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
-from ledger.audit.store import SqlNodeReader, leaves, metadata, nodes, seal_state
+from ledger.audit.store import leaves, metadata, nodes, seal_state, with_prefetched_nodes
 from ledger.failpoints import crash_point
 from ledger.storage import bulk_insert
 
@@ -71,7 +71,9 @@ class Sealer:
                 return 0
             builder = self._builder
             if builder is None or builder.size != size:
-                builder = TreeBuilder.from_frontier(size, SqlNodeReader(conn))
+                builder = with_prefetched_nodes(
+                    conn, lambda reader: TreeBuilder.from_frontier(size, reader)
+                )
             # Work on a copy: if this transaction rolls back, the cached frontier must too.
             working = TreeBuilder.from_frontier(builder.size, _FrontierReader(builder))
             node_rows = []

@@ -25,7 +25,6 @@ from ledger.audit.leaf import canonical_originator_id, make_record, stored_bytes
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root_at
 from ledger.audit.sealer import Sealer
 from ledger.audit.store import (
-    SqlNodeReader,
     checkpoints,
     leaves,
     nodes,
@@ -95,7 +94,7 @@ class AuditService:
             self.sealer.seal()
             with self.engine.begin() as conn:
                 size = int(conn.execute(select(seal_state.c.tree_size)).scalar_one())
-                root = root_at(size, SqlNodeReader(conn))
+                root = with_prefetched_nodes(conn, lambda reader: root_at(size, reader))
                 issued = datetime.now(UTC).replace(microsecond=0)
                 note = sign_checkpoint(self.origin, size, root, issued, self.signer)
                 row_id = conn.execute(

@@ -75,21 +75,6 @@ seal_state = Table(
 )
 
 
-class SqlNodeReader:
-    """A ``NodeReader`` over ``trygg_merkle_nodes`` on one connection."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def node(self, level: int, index: int) -> bytes:
-        value = self.conn.execute(
-            select(nodes.c.hash).where(nodes.c.level == level, nodes.c.idx == index)
-        ).scalar_one_or_none()
-        if value is None:
-            raise LookupError(f"no stored node at level {level}, index {index}")
-        return bytes(value)
-
-
 class _WantedNodes:
     """A ``NodeReader`` that answers every read with a placeholder and remembers it."""
 
