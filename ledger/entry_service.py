@@ -55,7 +55,7 @@ class EntryType:
     def recorded(self, entry_id: UUID, actor: str, entry: EntryIn, digest: str) -> Any:
         """A new entry's first ("Recorded") event, made directly rather than by
         constructing the aggregate and collecting its pending event: the same event
-        (``tests/unit/test_domain.py`` pins the stored bytes), for a fraction of the
+        (``tests/integration/test_entries.py`` pins the stored bytes), for a fraction of the
         work on the bulk ingest path. Recording is append-only, so no aggregate state
         is needed to decide anything here."""
         fields = entry.model_dump(mode="json", exclude={"actor"})

@@ -9,6 +9,7 @@ aggregate's events, which the library's ``select_events`` does not return.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -219,6 +220,26 @@ def log_page(
             curs.execute(query, params, prepare=True)
             return curs.fetchall()  # type: ignore[return-value]
     raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+
+def log_pages(
+    recorder: ApplicationRecorder,
+    after: int,
+    page_size: int,
+    *,
+    stop: int | None = None,
+    topics: tuple[str, ...] = (),
+) -> Iterator[list[LogRow]]:
+    """Successive ``log_page`` pages after ``after`` up to ``stop``: memory holds one page
+    at a time, whatever the length of the log."""
+    while True:
+        batch = log_page(recorder, after, page_size, stop=stop, topics=topics)
+        if not batch:
+            return
+        yield batch
+        if len(batch) < page_size:
+            return
+        after = batch[-1][0]
 
 
 def event_positions(recorder: ApplicationRecorder, originator_id: UUID) -> dict[int, int]:

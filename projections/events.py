@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
-from ledger.storage import LogRow, log_page
+from ledger.storage import LogRow, log_pages
 
 PAGE_SIZE = 1000
 
@@ -70,15 +70,6 @@ def read_pages(
     page_size: int = PAGE_SIZE,
     topics: tuple[str, ...] = (),
 ) -> Iterator[list[LogEvent]]:
-    """Pages of events after ``after`` (exclusive) up to ``stop`` (inclusive), in log order.
-
-    Memory holds one page at a time, whatever the length of the log.
-    """
-    while True:
-        batch = log_page(recorder, after, page_size, stop=stop, topics=topics)
-        if not batch:
-            return
+    """Pages of events after ``after`` (exclusive) up to ``stop`` (inclusive), in log order."""
+    for batch in log_pages(recorder, after, page_size, stop=stop, topics=topics):
         yield [decode_row(row) for row in batch]
-        after = batch[-1][0]
-        if len(batch) < page_size:
-            return

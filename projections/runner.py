@@ -235,9 +235,7 @@ class ProjectionRunner:
                 seen = self.position(name, generation, conn)
                 if seen >= stop:
                     return 0
-                rows = log_page(
-                    self.recorder, seen, page_size, stop=stop, topics=projection.topics
-                )
+                rows = log_page(self.recorder, seen, page_size, stop=stop, topics=projection.topics)
                 full = len(rows) == page_size
                 new_position = rows[-1][0] if full else stop
                 projection.apply(conn, tables, [decode_row(r) for r in rows])

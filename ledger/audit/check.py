@@ -28,7 +28,7 @@ from ledger.audit.checkpoint import CheckpointError, VerifierKey, verify_checkpo
 from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
 from ledger.audit.store import checkpoints, leaves, nodes, seal_state
-from ledger.storage import LogRow, log_page
+from ledger.storage import LogRow, log_pages
 
 PAGE = 5000
 
@@ -77,13 +77,8 @@ class VerifyReport:
 
 def _events(recorder: ApplicationRecorder, stop: int | None = None) -> Iterator[LogRow]:
     """(position, originator_id, version, topic, state) in log order, a page at a time."""
-    after = 0
-    while True:
-        batch = log_page(recorder, after, PAGE, stop=stop)
+    for batch in log_pages(recorder, 0, PAGE, stop=stop):
         yield from batch
-        if len(batch) < PAGE:
-            return
-        after = batch[-1][0]
 
 
 def _sealed(engine: Engine) -> Iterator[tuple[int, int, str, int, bytes]]:
