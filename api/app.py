@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import dashboard, errors, metrics
-from api.limits import BodySizeLimit, RateLimiter
+from api.limits import AuthGate, BodySizeLimit, RateLimiter, UrlHygiene
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.routes import audit, entries, health, registry, views
 from api.runtime import Runtime
@@ -50,7 +50,14 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.request_metrics = RequestMetrics()
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost last: metrics see everything; then the URL, the key, and the body.
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        read_timeout=settings.body_read_timeout_seconds,
+    )
+    app.add_middleware(AuthGate, state=app.state)
+    app.add_middleware(UrlHygiene)
     app.add_middleware(MetricsMiddleware, metrics=app.state.request_metrics)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -26,6 +26,11 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, as ``api.limits.AuthGate`` authenticated it before the body was read
+    (the header is looked up here only for routes outside the gate)."""
+    gated = getattr(request.state, "principal", None)
+    if isinstance(gated, Principal):
+        return gated
     if credentials is None:
         raise Unauthenticated("send an API key: Authorization: Bearer <token>")
     principal = request.app.state.system.keys.authenticate(credentials.credentials)

@@ -1,7 +1,10 @@
-"""The one place where errors become HTTP responses: ``{"code", "detail", …}``.
+"""The one place where errors become HTTP answers: ``{"code", "detail", …}``.
 
-Domain errors carry their own code; infrastructure failures (the database is
-down or read-only) become a clean 503 with ``Retry-After``; anything else is a
+``classify`` turns any exception into a ``Problem`` (status, code, detail, headers);
+the JSON API renders it as an error body (``install``), the dashboard as a page, and
+the request gate (``api.limits``) uses it for what it refuses before any route runs.
+Domain errors carry their own code; infrastructure failures (the database is down,
+read-only or full) become a clean 503 or 507 with ``Retry-After``; anything else is a
 logged 500 that never leaks internals.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -20,7 +24,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.limits import BodyTooLarge, RateLimited
 from ledger import errors as e
 from ledger.screening import PERSONAL_DATA
 
@@ -39,10 +42,37 @@ HTTP_CODES = {
     401: "unauthenticated",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "body_too_large",
     429: "rate_limited",
     415: "unsupported_media_type",
 }
+
+#: Failures of the database underneath, not of the request.
+INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (
+    PersistenceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    psycopg.OperationalError,
+)
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+class BodyTimeout(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body did not arrive within {seconds:g} s")
+        self.seconds = seconds
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after:.1f} s")
+        self.retry_after = retry_after
 
 
 class FieldErrorOut(BaseModel):
@@ -68,13 +98,35 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _documented("no key, or an unknown or revoked key (`unauthenticated`)"),
     403: _documented("the key's role may not do this (`forbidden`)"),
     404: _documented("no such thing (`not_found`)"),
+    408: _documented("the request body did not arrive in time (`request_timeout`)"),
     409: _documented("a conflict: `external_id_conflict`, `version_conflict`, `already_exists`…"),
     413: _documented("the body is too large (`body_too_large`)"),
     422: _documented("bad input; `errors` names each field and why"),
     429: _documented("too many requests with this key (`rate_limited`); see Retry-After"),
-    503: _documented("the database is unavailable or the views are behind; see Retry-After"),
+    503: _documented(
+        "the database is unavailable, the views are behind or too many as-of reads run; "
+        "see Retry-After"
+    ),
     507: _documented("the storage is full (`storage_full`); nothing was stored"),
 }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, as HTTP: the status, a machine-readable code, a human detail,
+    extra body fields and headers."""
+
+    status: int
+    code: str
+    detail: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] | None = None
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.code, self.detail, **self.extra)
+
+    def json(self) -> JSONResponse:
+        return JSONResponse(self.body(), self.status, headers=self.headers)
 
 
 def status_of(error: e.LedgerError) -> int:
@@ -88,15 +140,6 @@ def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "detail": detail, **extra}
 
 
-async def _ledger_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, e.LedgerError)
-    status = status_of(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if status == 503:
-        headers = {"Retry-After": str(exc.extra.get("retry_after", 5))}
-    return JSONResponse(error_body(exc.code, exc.detail, **exc.extra), status, headers=headers)
-
-
 def _field(loc: tuple[Any, ...]) -> str:
     parts = list(loc)
     if parts and parts[0] in {"body", "query", "path", "header"}:
@@ -106,8 +149,7 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in parts)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def _validation_problem(exc: RequestValidationError) -> Problem:
     errors = [
         {"field": _field(tuple(err.get("loc", ()))), "reason": str(err.get("msg", "invalid"))}
         for err in exc.errors()
@@ -122,76 +164,83 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     detail = "; ".join(f"{x['field']}: {x['reason']}" for x in errors[:5])
     if len(errors) > 5:
         detail += f"; and {len(errors) - 5} more"
-    return JSONResponse(error_body(code, detail, errors=errors), 422)
+    return Problem(422, code, detail, {"errors": errors})
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400:  # FastAPI's "error parsing the body": bytes that are not JSON
-        return JSONResponse(error_body("invalid_json", "the body is not valid UTF-8 JSON"), 422)
-    code = HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(
-        error_body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)
-    )
-
-
-async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+def _infrastructure_problem(exc: Exception) -> Problem:
     text = str(exc).lower()
     if "disk is full" in text or "no space left" in text or "disk full" in text:
         log.error("storage is full: %s", exc)
-        return JSONResponse(
-            error_body("storage_full", "the ledger's storage is full; nothing was stored"),
+        return Problem(
             507,
+            "storage_full",
+            "the ledger's storage is full; nothing was stored",
             headers={"Retry-After": "60"},
         )
     if "read-only" in text or "readonly" in text:
         log.error("database is read-only: %s", exc)
-        return JSONResponse(
-            error_body("read_only", "the ledger's database is read-only; nothing was stored"),
+        return Problem(
             503,
+            "read_only",
+            "the ledger's database is read-only; nothing was stored",
             headers={"Retry-After": "60"},
         )
     log.warning("database unavailable: %s", exc)
-    return JSONResponse(
-        error_body("unavailable", "the database is unavailable right now; retry shortly"),
+    return Problem(
         503,
+        "unavailable",
+        "the database is unavailable right now; retry shortly",
         headers={"Retry-After": "5"},
     )
 
 
-async def _body_too_large(request: Request, _: Exception) -> JSONResponse:
-    limit = request.app.state.settings.max_body_bytes
-    return JSONResponse(
-        error_body("body_too_large", f"the request body is larger than {limit} bytes"), 413
-    )
-
-
-async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RateLimited)
-    seconds = max(1, math.ceil(exc.retry_after))
-    return JSONResponse(
-        error_body("rate_limited", f"too many requests with this key; retry in {seconds} s"),
-        429,
-        headers={"Retry-After": str(seconds)},
-    )
-
-
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+def classify(exc: Exception) -> Problem:
+    """The HTTP answer to ``exc``; unexpected exceptions are logged here, once."""
+    if isinstance(exc, e.LedgerError):
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 503:
+            headers = {"Retry-After": str(exc.extra.get("retry_after", 5))}
+        return Problem(status, exc.code, exc.detail, dict(exc.extra), headers)
+    if isinstance(exc, RequestValidationError):
+        return _validation_problem(exc)
+    if isinstance(exc, StarletteHTTPException):
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": not JSON
+            return Problem(422, "invalid_json", "the body is not valid UTF-8 JSON")
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return Problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    if isinstance(exc, BodyTooLarge):
+        return Problem(
+            413, "body_too_large", f"{exc}; split a large batch into several requests"
+        )
+    if isinstance(exc, BodyTimeout):
+        return Problem(408, "request_timeout", f"{exc}; send it again", headers={"Connection": "close"})
+    if isinstance(exc, RateLimited):
+        seconds = max(1, math.ceil(exc.retry_after))
+        return Problem(
+            429,
+            "rate_limited",
+            f"too many requests with this key; retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+    if isinstance(exc, INFRASTRUCTURE_ERRORS):
+        return _infrastructure_problem(exc)
     log.exception("unexpected error", exc_info=exc)
-    return JSONResponse(error_body("internal_error", "an unexpected error; it was logged"), 500)
+    return Problem(500, "internal_error", "an unexpected error; it was logged")
+
+
+async def _as_json(_: Request, exc: Exception) -> JSONResponse:
+    return classify(exc).json()
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(e.LedgerError, _ledger_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(BodyTooLarge, _body_too_large)
-    app.add_exception_handler(RateLimited, _rate_limited)
-    for infra in (
-        PersistenceError,
-        sqlalchemy.exc.OperationalError,
-        sqlalchemy.exc.InterfaceError,
-        psycopg.OperationalError,
+    for kind in (
+        e.LedgerError,
+        RequestValidationError,
+        StarletteHTTPException,
+        BodyTooLarge,
+        RateLimited,
+        *INFRASTRUCTURE_ERRORS,
+        Exception,
     ):
-        app.add_exception_handler(infra, _database_unavailable)
-    app.add_exception_handler(Exception, _unexpected)
+        app.add_exception_handler(kind, _as_json)

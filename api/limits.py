@@ -1,23 +1,36 @@
-"""Request body cap, enforced before anything parses the body."""
+"""The request gate: what every request passes before a route reads it.
+
+Three small ASGI middlewares, outermost first:
+
+* ``UrlHygiene`` refuses a path or query string holding control, bidi or unpaired
+  surrogate characters (``422 invalid_input`` naming the parameter), so that no such
+  text reaches a query, a log line or a page;
+* ``AuthGate`` authenticates every ``/v1/`` request (except the public ones) from its
+  ``Authorization`` header *before* the body is read or parsed: a bad key gets ``401``
+  whatever the body holds, and the rate limit applies per key;
+* ``BodySizeLimit`` reads the whole body first, refusing it with ``413`` once it passes
+  the cap (by Content-Length up front, or while counting a chunked stream) and with
+  ``408`` if it does not arrive within the read timeout; the route then reads it from
+  memory.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import threading
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import BodyTimeout, BodyTooLarge, RateLimited, classify
+from ledger.cleaning import clean_text
+from ledger.errors import InvalidInput, Unauthenticated
 
-class BodyTooLarge(Exception):
-    pass
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limit exceeded; retry after {retry_after:.1f} s")
-        self.retry_after = retry_after
+#: Paths under /v1/ that anyone may call without a key.
+PUBLIC_PREFIXES = ("/v1/public/",)
 
 
 class RateLimiter:
@@ -47,12 +60,105 @@ class RateLimiter:
             self._buckets[key] = (tokens - 1.0, now)
 
 
-class BodySizeLimit:
-    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+async def _answer(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    await classify(exc).json()(scope, receive, send)
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class UrlHygiene:
+    """Refuse URLs whose decoded path or query holds characters no text may hold."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = self._problem(scope)
+            if problem is not None:
+                await _answer(scope, receive, send, problem)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _problem(scope: Scope) -> InvalidInput | None:
+        _, why = clean_text(scope.get("path", ""), multiline=False)
+        if why is not None:
+            return InvalidInput.one("path", why)
+        raw = scope.get("query_string", b"")
+        if not raw:
+            return None
+        try:
+            pairs = parse_qsl(raw.decode(), keep_blank_values=True, errors="strict")
+        except (UnicodeError, ValueError):
+            return InvalidInput.one("query", "is not valid UTF-8 once percent-decoded")
+        for name, value in pairs:
+            for text in (name, value):
+                _, why = clean_text(text, multiline=False)
+                if why is not None:
+                    return InvalidInput.one(name if text is value else "query", why)
+        return None
+
+
+class AuthGate:
+    """Authenticate ``/v1/`` requests before anything reads their body.
+
+    The principal goes into the request's state (``request.state.principal``), where the
+    ``Caller`` dependency finds it."""
+
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state  # the FastAPI app's state: the system and the rate limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not path.startswith("/v1/")
+            or path.startswith(PUBLIC_PREFIXES)
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = await self._authenticate(scope)
+        except Exception as exc:  # answered as the API answers it: 401, 429, 503…
+            await _answer(scope, receive, send, exc)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, scope: Scope) -> Any:
+        token = _bearer(scope)
+        if token is None:
+            raise Unauthenticated("send an API key: Authorization: Bearer <token>")
+        keys = self.state.system.keys
+        principal = keys.cached(token)
+        if principal is None:
+            principal = await run_in_threadpool(keys.authenticate, token)
+        if principal is None:
+            raise Unauthenticated("unknown or revoked API key")
+        self.state.rate_limiter.hit(principal.key_id)
+        return principal
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or []:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            token = token.strip()
+            if scheme.lower() == "bearer" and token:
+                return token
+            return None
+    return None
+
+
+class BodySizeLimit:
+    """Read the body whole before the app sees it: ``413`` over ``max_bytes`` (by
+    Content-Length up front, or while counting a stream), ``408`` when it takes longer
+    than ``read_timeout`` seconds to arrive."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,58 +166,58 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
+        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        if length is None and not chunked:
+            await self.app(scope, receive, send)  # no body
+            return
         if length is not None:
             try:
-                too_large = int(length) > self.max_bytes
+                declared = int(length)
             except ValueError:
-                too_large = False
-            if too_large:
-                await self._refuse(send)
+                declared = 0
+            if declared > self.max_bytes:
+                await _answer(scope, receive, send, BodyTooLarge(self.max_bytes))
                 return
-            if length.isdigit():
-                # The HTTP server frames the body by Content-Length, so nothing longer can
-                # arrive: no need to count (and wrap receive/send on the hot path).
+            if declared == 0 and not chunked:
                 await self.app(scope, receive, send)
                 return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send)
+            body, tail = await asyncio.wait_for(self._read(receive), self.read_timeout)
+        except BodyTooLarge as exc:
+            await _answer(scope, receive, send, exc)
+            return
+        except TimeoutError:
+            await _answer(scope, receive, send, BodyTimeout(self.read_timeout))
+            return
+        if tail is not None:  # the client went away while sending
+            await self.app(scope, _replay([tail], receive), send)
+            return
+        message: Message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, _replay([message], receive), send)
 
-    async def _refuse(self, send: Send) -> None:
-        body: dict[str, Any] = {
-            "code": "body_too_large",
-            "detail": f"the request body is larger than {self.max_bytes} bytes; "
-            "split a large batch into several",
-        }
-        data = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(data)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": data})
+    async def _read(self, receive: Receive) -> tuple[bytes, Message | None]:
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"", message
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                raise BodyTooLarge(self.max_bytes)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), None
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that hands out ``messages`` first, then waits on the real one
+    (which then only reports a disconnect)."""
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return replay

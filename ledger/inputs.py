@@ -1,9 +1,12 @@
 """Commands as partners and administrators send them: structure, types and screening.
 
-Structural validation lives here (pydantic); rules that need the clock or the
-store (unknown station, a start in the future) live in ``ledger.rules`` and the
-application service. ``parse`` turns any pydantic failure into an
-``InvalidInput`` whose errors name the field and the reason.
+Every command first passes the door (``ledger.cleaning``): each string anywhere in it is
+NFC-normalised, refused if it holds control or bidi characters, and screened for
+personal data, before any field is validated. Structural validation lives here
+(pydantic); rules that need the clock or the store (unknown station, a start in the
+future, before the ledger's earliest date) live in ``ledger.rules`` and the application
+service. ``parse`` turns any pydantic failure into an ``InvalidInput`` whose errors name
+the field and the reason.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from ledger.cleaning import clean_tree
 from ledger.domain.plans import MeasureStatus
 from ledger.errors import FieldError, InvalidInput, PersonalDataRejected
+from ledger.rules import sane_date, sane_instant
 from ledger.screening import PERSONAL_DATA
-from ledger.screening import screened as _screen
 from ledger.taxonomy import (
     DETAILS_MODELS,
     ActivityKind,
@@ -44,18 +48,38 @@ Code = Annotated[
     ),
 ]
 ExternalId = Annotated[
-    str,
-    Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$"),
-    AfterValidator(_screen),
+    str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
 ]
-Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_screen)]
-Note = Annotated[str, Field(min_length=1, max_length=280), AfterValidator(_screen)]
-Reason = Annotated[str, Field(min_length=3, max_length=280), AfterValidator(_screen)]
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+Note = Annotated[str, Field(min_length=1, max_length=280)]
+Reason = Annotated[str, Field(min_length=3, max_length=280)]
 Version = Annotated[int, Field(ge=1)]
+#: A partner's timestamp: with a UTC offset, in years the ledger can compute with.
+Instant = Annotated[AwareDatetime, AfterValidator(sane_instant)]
+Day = Annotated[date, AfterValidator(sane_date)]
 
 
 class Command(BaseModel):
+    """Every command: unknown fields refused, whitespace trimmed, and text cleaned and
+    screened at the door (``ledger.cleaning``) before any field is read."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean_at_the_door(cls, data: Any) -> Any:
+        cleaned, problems = clean_tree(data)
+        if problems:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(p.type, p.reason), loc=p.loc, input="…"
+                    )
+                    for p in problems
+                ],
+            )
+        return cleaned
 
 
 class StationIn(Command):
@@ -91,8 +115,8 @@ class CommitmentIn(Command):
 class PromiseIn(Command):
     code: Code
     title: Name
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
     stations: list[Code] = Field(min_length=1, max_length=100)
     parties: list[Code] = Field(min_length=1, max_length=100)
     commitments: list[CommitmentIn] = Field(default_factory=list, max_length=500)
@@ -109,7 +133,7 @@ class MeasureIn(Command):
     code: Code | None = Field(default=None, description="defaults to m1, m2, …")
     title: Name
     owner: Code
-    due: date
+    due: Day
 
 
 class ActionPlanIn(Command):
@@ -136,8 +160,8 @@ class _EntryIn(Command):
 
 class ActivityIn(_EntryIn):
     kind: ActivityKind
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
+    started_at: Instant
+    ended_at: Instant | None = None
     staff_count: Annotated[int, Field(ge=0, le=1000)] = 1
     details: dict[str, Any] = Field(
         default_factory=dict, description="kind-specific figures; see the taxonomy in the README"
@@ -162,7 +186,7 @@ class ActivityIn(_EntryIn):
 
 class ObservationIn(_EntryIn):
     category: ObservationCategory
-    observed_at: AwareDatetime
+    observed_at: Instant
     count: Annotated[int, Field(ge=1, le=10_000)] = 1
     severity: Severity = Severity.medium
 

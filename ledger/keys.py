@@ -130,6 +130,14 @@ class KeyStore:
             raise InvalidInput.one("key_id", f"key {key_id!r} was already revoked")
         return _key(row)
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a key looked up within the last ``cache_seconds``, without
+        touching the database (None: look it up with ``authenticate``)."""
+        cached = self._cache.get(_hash(token))
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        return None
+
     def authenticate(self, token: str) -> Principal | None:
         """The principal of an active key with this token, or None."""
         if not token.startswith(TOKEN_PREFIX):

@@ -6,6 +6,7 @@ or the app factory and handed down.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -54,3 +55,14 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=200, ge=1)
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
+    earliest_date: date = Field(
+        default=date(2000, 1, 1),
+        ge=date(1900, 1, 1),
+        description="entries that happened before this day are refused (a wrong year, usually)",
+    )
+    body_read_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="how long a request body may take to arrive (408)"
+    )
+    max_concurrent_as_of: int = Field(
+        default=2, ge=1, le=64, description="as-of reads running at once per process (503 beyond)"
+    )

@@ -10,9 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
-from ledger.screening import screened
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ActorKind(StrEnum):
@@ -98,7 +96,8 @@ MAX_DURATION_HOURS: dict[ActivityKind, int | None] = {
 }
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(screened)]
+#: Free text (screened at the door with every other string of a command, ``ledger.cleaning``).
+ShortText = Annotated[str, Field(min_length=1, max_length=120)]
 # Pseudonymous unit ids only ("unit-7", "HV-2"), never a person's name or number.
 UnitId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
 

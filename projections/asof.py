@@ -16,9 +16,39 @@ from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
+from ledger.errors import InvalidInput
+from ledger.rules import FIRST_YEAR, LAST_YEAR, year_in_range
 from projections.events import decode
 from projections.rebuild import REBUILD_PAGE_SIZE
 from projections.runner import ProjectionRunner
+
+AsOf = int | datetime | None
+MAX_POSITION = 2**62
+
+
+def parse_as_of(value: str | None) -> AsOf:
+    """``as_of`` as a reader writes it: a log position (ASCII digits) or an ISO 8601
+    timestamp with a UTC offset, in the years the ledger can compute with."""
+    if value is None or value == "":
+        return None
+    if value.isascii() and value.isdigit():
+        position = int(value)
+        if position >= MAX_POSITION:
+            raise InvalidInput.one("as_of", "a position must be below 2**62")
+        return position
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.one(
+            "as_of", "expected an ISO 8601 timestamp or a log position"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidInput.one(
+            "as_of", "a timestamp needs a UTC offset, e.g. 2022-03-01T12:00:00+01:00"
+        )
+    if not year_in_range(parsed):
+        raise InvalidInput.one("as_of", f"must lie in the years {FIRST_YEAR}–{LAST_YEAR}")
+    return parsed
 
 
 def position_at(recorder: ApplicationRecorder, instant: datetime) -> int:

@@ -106,6 +106,10 @@ def client(registry: System, keys: Keys) -> Iterator[TestClient]:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # Figures a test measured (record_property), e.g. the screening corpus's recall.
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            terminalreporter.write_line(f"{name}: {value}")
     if not PG_URL:
         terminalreporter.write_line(
             f"PostgreSQL variants skipped: {NO_PG} "

@@ -25,8 +25,7 @@ from api.dashboard import tables as tb
 from api.dashboard.context import Ctx, PageError, parse_filters
 from api.dashboard.i18n import t
 from api.dashboard.sessions import COOKIE, LIFETIME_SECONDS, Session, store_of
-from api.errors import status_of
-from api.limits import RateLimited
+from api.errors import RateLimited, status_of
 from ledger.access import Role
 from ledger.errors import LedgerError
 

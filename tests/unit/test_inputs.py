@@ -53,7 +53,7 @@ def test_missing_required_fields_are_named(missing):
     [
         ({"note": "Ring 0701234567 om det händer igen"}, "note"),
         ({"note": "anmälare nagon@example.org"}, "note"),
-        ({"kind": "public_event", "details": {"title": "Möte med 850709-9805"}}, "details"),
+        ({"kind": "public_event", "details": {"title": "Möte med 850709-9805"}}, "details.title"),
     ],
 )
 def test_personal_data_in_free_text_is_rejected_as_such(overrides, field):

@@ -10,7 +10,7 @@ from ledger.screening import personal_data_reason
         ("+46 70 123 45 67", "phone"),
         ("850709-9805 var där", "personal identity"),
         ("198507099805", "personal identity"),
-        ("samordningsnr 850769-9805", "personal identity"),
+        ("samordningsnr 850769-9802", "personal identity"),
         ("kontakt: nagon@example.org", "e-mail"),
         ("bil ABC 123 stod kvar", "vehicle"),
         ("XYZ12D i parkeringen", "vehicle"),
