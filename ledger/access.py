@@ -1,14 +1,32 @@
-"""Who may do what. Roles and permissions are business rules, so they live here.
+"""Who may do what, and who sees what. Both are business rules, so they live here.
 
 A ``Principal`` is the authenticated caller (from an API key). Every command and
 query of the application service takes one and checks it; the HTTP layer only
 turns a bearer token into a principal.
+
+**Who sees what** is one rule, ``may_see(who, actor, detail)``, used by every read: the
+API's entry reads, lists, histories, summaries and the feed, the dashboard, its
+exports and report, and "as of" answers (``projections.views`` applies it):
+
+=====================  =============================  ===============================
+detail                 police activity                other actors' activity
+=====================  =============================  ===============================
+``entry`` (one entry)  the police actor's own keys,   the actor's own keys, steering,
+                       auditors, administrators       auditors, administrators
+``day`` (per-day       the police actor's own keys,   every reader
+figures)               auditors, administrators
+``week``, ``month``    every reader                   every reader
+=====================  =============================  ===============================
+
+Police tactics may be confidential (brottsdatalagen; DOMAIN.md): outside the police,
+police activity is seen aggregated in whole ISO weeks or months, never as a timetable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from ledger.errors import Forbidden
 
@@ -65,9 +83,45 @@ class Principal:
             raise Forbidden("this key is not bound to an actor")
         return self.actor
 
-    def may_read_entries_of(self, actor: str) -> bool:
-        return self.can(Permission.read_all_entries) or self.actor == actor
-
 
 #: The CLI and the demo act with full rights on the machine that holds the database.
 SYSTEM = Principal(key_id="system", role=Role.admin)
+
+
+class Detail(StrEnum):
+    """How finely activity is shown: one entry, or figures per day, week or month."""
+
+    entry = "entry"
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class ActorLike(Protocol):
+    code: str
+    kind: str
+
+
+POLICE = "police"
+#: Roles that see every actor's activity at every detail.
+SEE_EVERYTHING = frozenset({Role.auditor, Role.admin})
+
+
+def may_see(who: Principal, actor: ActorLike, detail: Detail) -> bool:
+    """Whether ``who`` may see ``actor``'s activity at ``detail`` (see the module docstring)."""
+    if not who.can(Permission.read):
+        return False
+    if who.role in SEE_EVERYTHING or who.actor == actor.code:
+        return True
+    if detail in (Detail.week, Detail.month):
+        return True
+    if actor.kind == POLICE:
+        return False
+    if detail is Detail.entry:
+        return who.can(Permission.read_all_entries)
+    return True
+
+
+def hidden_actors(who: Principal, actors: list[ActorLike], detail: Detail) -> frozenset[str]:
+    """The codes of the actors whose activity ``who`` may not see at ``detail``."""
+    return frozenset(a.code for a in actors if not may_see(who, a, detail))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 
@@ -41,6 +42,7 @@ class Ledger(RegistryCommands, EntryCommands, Application[Any]):
         self.max_batch_items = settings.max_batch_items
         self._station_cache: dict[str, Station] = {}
         self._actor_cache: dict[str, Actor] = {}
+        self._registered: dict[UUID, Station | Actor] = {}
         self._listeners: list[Callable[[], None]] = []
         super().__init__(env=self.database.eventsourcing_env())
 

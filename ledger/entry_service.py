@@ -19,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
-from ledger.access import Principal
+from ledger.access import Detail, Permission, Principal, Role, may_see
 from ledger.domain.base import event_time
 from ledger.domain.entries import Activity, Entry, Observation
 from ledger.errors import (
@@ -203,9 +203,22 @@ class EntryCommands:
     # -- queries ----------------------------------------------------------------------------
 
     def get_entry(self: Ledger, kind: EntryType, who: Principal, entry_id: UUID) -> Entry:
+        """One entry, if ``who`` may see it (``ledger.access.may_see`` at entry detail).
+
+        A partner asking for another actor's entry is told what it would be told of an
+        id that does not exist, so ids cannot be probed; other readers are refused
+        police entries with 403 (they know the police record activity, not its timetable).
+        """
+        who.require(Permission.read)
         entry = self._load_entry(kind, entry_id)
-        if not who.may_read_entries_of(entry.actor):
-            raise Forbidden(f"this {kind.noun} belongs to another actor")
+        if who.role is Role.partner and who.actor != entry.actor:
+            raise NotFound(f"no {kind.noun} with id {entry_id}")
+        owner = self.find_actor(entry.actor)
+        if owner is not None and not may_see(who, owner, Detail.entry):
+            raise Forbidden(
+                f"single {owner.kind} entries are shown to that actor, auditors and "
+                "administrators; read the weekly or monthly summaries instead"
+            )
         return entry
 
     def entry_history(
@@ -272,10 +285,15 @@ class EntryCommands:
         try:
             if isinstance(entry, ActivityIn):
                 check_activity_times(
-                    ActivityKind(entry.kind), entry.started_at, entry.ended_at, now, skew
+                    ActivityKind(entry.kind),
+                    entry.started_at,
+                    entry.ended_at,
+                    now,
+                    skew,
+                    self.settings.earliest_date,
                 )
             else:
-                check_observation_time(entry.observed_at, now, skew)
+                check_observation_time(entry.observed_at, now, skew, self.settings.earliest_date)
         except InvalidInput as e:
             errors.extend(e.errors)
         if errors:
@@ -336,8 +354,8 @@ class EntryCommands:
     ) -> Entry:
         actor = who.require_actor()
         entry = self._load_entry(kind, entry_id)
-        if entry.actor != actor:
-            raise Forbidden(f"only the actor that recorded this {kind.noun} may change it")
+        if entry.actor != actor:  # as if it did not exist: ids cannot be probed
+            raise NotFound(f"no {kind.noun} with id {entry_id}")
         if entry.version != expected_version:
             raise VersionConflict(
                 f"expected_version {expected_version} is stale; the {kind.noun} is at "

@@ -81,7 +81,16 @@ class RegistryCommands:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     def _listed(self: Ledger, index: str, cls: type[A]) -> list[A]:
-        return [self._get(line.aggregate_id, cls, "") for line in self._index(index).get()]
+        out = []
+        for line in self._index(index).get():
+            # Stations and actors never change once registered: keep what was read.
+            found = self._registered.get(line.aggregate_id)
+            if not isinstance(found, cls):
+                found = self._get(line.aggregate_id, cls, "")
+                if isinstance(found, Station | Actor):
+                    self._registered[line.aggregate_id] = found
+            out.append(found)
+        return out
 
     def _get(self: Ledger, aggregate_id: UUID, cls: type[A], what: str) -> A:
         try:

@@ -1,7 +1,8 @@
 """The feed: accepted entry events in log order, for partners to follow.
 
 A partner sees its own actor's events; steering, auditors and administrators see
-every actor's. Each answer scans a bounded slice of the log and returns ``next``,
+every actor's that ``ledger.access.may_see`` lets them see one entry at a time (so
+the steering group follows every actor but the police). Each answer scans a bounded slice of the log and returns ``next``,
 the position to continue after, so a partner whose events are sparse still moves
 forward one page at a time and no request runs long.
 """
@@ -26,7 +27,14 @@ ENTRY_TOPICS = tuple(
 SCAN_FACTOR = 10
 
 
-def feed(runner: ProjectionRunner, who: Principal, after: int, limit: int) -> dict[str, Any]:
+def feed(
+    runner: ProjectionRunner,
+    who: Principal,
+    after: int,
+    limit: int,
+    hidden: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Entry events after ``after``; events of the ``hidden`` actors are passed over."""
     who.require(Permission.read)
     everyone = who.can(Permission.read_all_entries)
     scanned = runner.recorder.select_notifications(
@@ -36,13 +44,13 @@ def feed(runner: ProjectionRunner, who: Principal, after: int, limit: int) -> di
         inclusive_of_start=False,
     )
     events = [decode(n) for n in scanned]
-    owners = {} if everyone else _owners(runner, events)
+    owners = {} if everyone and not hidden else _owners(runner, events)
     out = []
     next_position = after
     for e in events:
         actor = e.data.get("actor") or owners.get(e.originator_id)
         next_position = e.position
-        if not everyone and actor != who.actor:
+        if (not everyone and actor != who.actor) or actor in hidden:
             continue
         payload = {k: v for k, v in e.data.items() if k not in {"timestamp", "originator_topic"}}
         out.append(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select
 
 from ledger.progress import classify, elapsed_share, period_target
 from projections.base import Tables
-from projections.timebox import iso_week, week_start
+from projections.timebox import iso_week, last_whole_week_end, week_start
 
 GROUPS = {"day", "week", "month"}
 
@@ -118,8 +118,16 @@ def delivered(
 
 
 def promise_progress(
-    conn: Connection, t: Tables, promise: dict[str, Any], today: date
+    conn: Connection,
+    t: Tables,
+    promise: dict[str, Any],
+    today: date,
+    *,
+    weekly_actors: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
+    """Per commitment and station: target, expected by ``today``, delivered, status.
+    ``weekly_actors`` are counted only up to the end of the last whole ISO week (while
+    the period runs), so that moving ``today`` a day never reveals one day's activity."""
     start = date.fromisoformat(promise["period_start"])
     end = date.fromisoformat(promise["period_end"])
     share = elapsed_share(start, end, today)
@@ -128,7 +136,12 @@ def promise_progress(
     for c in promise["commitments"]:
         target = c["target"]
         per_station_target = period_target(target["count"], target["per"], start, end)
-        got = delivered(conn, t, actor=c["actor"], kind=c["kind"], start=start, end=until)
+        counted_until = until
+        if c["actor"] in weekly_actors and until < end:
+            counted_until = last_whole_week_end(until)
+        got = delivered(
+            conn, t, actor=c["actor"], kind=c["kind"], start=start, end=counted_until
+        )
         stations = []
         for station in c["stations"]:
             figures = got.get(station, {"activities": 0, "minutes": 0, "staff_minutes": 0})
@@ -268,9 +281,12 @@ def entries_page(
     end: date | None,
     page: int,
     page_size: int,
+    hidden_actors: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     e = t.entries
     conditions = [e.c[k] == v for k, v in filters.items() if v is not None]
+    if hidden_actors:
+        conditions.append(e.c.actor.not_in(hidden_actors))
     if start is not None:
         conditions.append(e.c.day >= start)
     if end is not None:

@@ -13,24 +13,27 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ledger.access import Permission, Principal, Role
+from ledger.access import SYSTEM, Detail, Permission, Principal, Role, hidden_actors, may_see
 from ledger.application import Ledger
 from ledger.errors import Forbidden, InvalidInput, Unavailable
+from ledger.rules import OUT_OF_RANGE, year_in_range
 from projections import queries
-from projections.asof import AsOfReplays, position_at
+from projections.asof import AsOf, AsOfReplays, position_at
+from projections.feed import feed
 from projections.runner import ProjectionRunner
-from projections.timebox import LOCAL
+from projections.timebox import LOCAL, whole_periods
 
 
 class NotCaughtUp(Unavailable):
     code = "not_caught_up"
 
 
-AsOf = int | datetime | None
-
-
 def check_range(start: date | None, end: date | None) -> None:
-    """A date range (either end may be open) must not run backwards: ``from`` ≤ ``to``."""
+    """A date range (either end may be open) must lie in the years the ledger computes
+    with and must not run backwards: ``from`` ≤ ``to``."""
+    for field, day in (("from", start), ("to", end)):
+        if day is not None and not year_in_range(day):
+            raise InvalidInput.one(field, OUT_OF_RANGE)
     if start and end and start > end:
         raise InvalidInput.one("from", "must not be after to")
 
@@ -108,6 +111,63 @@ class Views:
 
     # -- views ------------------------------------------------------------------------------
 
+    # -- who sees what (ledger.access.may_see) ------------------------------------------------
+
+    def _hidden(self, who: Principal, detail: Detail) -> frozenset[str]:
+        return hidden_actors(who, self.ledger.list_actors(who), detail)
+
+    def _summary(
+        self,
+        who: Principal,
+        *,
+        start: date | None,
+        end: date | None,
+        group: str,
+        as_of: AsOf,
+        **where: str,
+    ) -> dict[str, Any]:
+        """Activity per period; actors ``who`` may not see per day are left out of a
+        daily summary, and any other summary is widened to whole weeks or months, so
+        that no answer shows what they did on one day."""
+        day_hidden = self._hidden(who, Detail.day) & self._actors_at(where)
+        hidden: frozenset[str] = frozenset()
+        widened = False
+        if day_hidden and group == "day":
+            hidden = day_hidden
+        elif day_hidden:
+            wide = whole_periods(start, end, group)
+            widened = wide != (start, end)
+            start, end = wide
+        result = self._read(
+            who,
+            as_of,
+            "activities",
+            lambda conn, t, _today: queries.activity_summary(
+                conn, t, start=start, end=end, group=group, hidden_actors=hidden, **where
+            ),
+        )
+        result["from"] = start.isoformat() if start else None
+        result["to"] = end.isoformat() if end else None
+        if hidden:
+            result["withheld"] = (
+                "police activity is shown per week or month outside the police, "
+                "auditors and administrators"
+            )
+        if widened:
+            result["widened"] = (
+                f"the range was widened to whole {group}s: police activity is shown in "
+                "whole weeks or months outside the police"
+            )
+        return result
+
+    def _actors_at(self, where: dict[str, str]) -> frozenset[str]:
+        actor = where.get("actor")
+        if actor is not None:
+            return frozenset({actor})
+        return frozenset(a.code for a in self.ledger.list_actors(SYSTEM))
+
+    # -- views ------------------------------------------------------------------------------
+
     def station_summary(
         self,
         who: Principal,
@@ -119,18 +179,10 @@ class Views:
         as_of: AsOf = None,
     ) -> dict[str, Any]:
         self.ledger.get_station(who, code)
-        hidden = self._police_hidden_from(who, group)
-        result = self._read(
-            who,
-            as_of,
-            "activities",
-            lambda conn, t, _today: queries.activity_summary(
-                conn, t, station=code, start=start, end=end, group=group, hidden_actors=hidden
-            ),
+        result = self._summary(
+            who, start=start, end=end, group=group, as_of=as_of, station=code
         )
         result["station"] = code
-        if hidden:
-            result["withheld"] = "police activity is shown per week or month outside the police"
         return result
 
     def actor_summary(
@@ -144,28 +196,30 @@ class Views:
         as_of: AsOf = None,
     ) -> dict[str, Any]:
         actor = self.ledger.get_actor(who, code)
-        if actor.kind == "police" and code in self._police_hidden_from(who, group):
-            raise Forbidden("police activity per day is shown to the police and the steering group")
-        result = self._read(
-            who,
-            as_of,
-            "activities",
-            lambda conn, t, _today: queries.activity_summary(
-                conn, t, actor=code, start=start, end=end, group=group
-            ),
-        )
+        if group == "day" and not may_see(who, actor, Detail.day):
+            raise Forbidden(
+                f"{actor.kind} activity per day is shown to that actor, auditors and "
+                "administrators; ask for group=week or group=month"
+            )
+        result = self._summary(who, start=start, end=end, group=group, as_of=as_of, actor=code)
         result["actor"] = code
         return result
 
     def promise_progress(
-        self, who: Principal, promise: str, *, as_of: AsOf = None
+        self, who: Principal, promise: str, *, as_of: AsOf = None, until: date | None = None
     ) -> dict[str, Any]:
+        """Promised vs delivered per commitment and station, judged on the "as of" day (or
+        on ``until``, if that is earlier). Actors ``who`` may not see per day are counted
+        up to the end of the last whole ISO week, unless the whole period is judged."""
         found = self.ledger.get_promise(who, promise).as_dict()
+        coarse = self._hidden(who, Detail.day)
         return self._read(
             who,
             as_of,
             "activities",
-            lambda conn, t, today: queries.promise_progress(conn, t, found, today),
+            lambda conn, t, today: queries.promise_progress(
+                conn, t, found, min(today, until) if until else today, weekly_actors=coarse
+            ),
         )
 
     def situation(
@@ -228,26 +282,40 @@ class Views:
         page_size: int,
     ) -> dict[str, Any]:
         who.require(Permission.read)
-        if not who.can(Permission.read_all_entries):
-            if filters.get("actor") not in (None, who.actor):
-                raise Forbidden("partners list only their own actor's entries")
-            filters = {**filters, "actor": who.actor}
+        hidden = self._hidden(who, Detail.entry)
+        if filters.get("actor") in hidden:
+            raise Forbidden(
+                "partners list only their own actor's entries; single police entries are "
+                "shown to the police, auditors and administrators"
+            )
+        if who.role is Role.partner:
+            filters, hidden = {**filters, "actor": who.actor}, frozenset()
         with self.runner.engine.connect() as conn:
             tables = self.runner.live_tables(name, conn)
-            return queries.entries_page(
-                conn, tables, filters=filters, start=start, end=end, page=page, page_size=page_size
+            result = queries.entries_page(
+                conn,
+                tables,
+                filters=filters,
+                start=start,
+                end=end,
+                page=page,
+                page_size=page_size,
+                hidden_actors=hidden,
             )
+        if hidden:
+            result["withheld"] = "single police entries are not listed outside the police"
+        return result
+
+    def feed(self, who: Principal, after: int, limit: int) -> dict[str, Any]:
+        """Accepted entry events in log order, as far as ``who`` may see single entries."""
+        return feed(self.runner, who, after, limit, self._hidden(who, Detail.entry))
 
     def status(self, who: Principal) -> list[dict[str, Any]]:
         who.require(Permission.read)
         return [s.as_dict() for s in self.runner.status()]
 
-    def _police_hidden_from(self, who: Principal, group: str) -> frozenset[str]:
-        """Police tactics may be confidential: outside the police and the steering roles,
-        police activity is not shown day by day (DESIGN.md, "Data protection")."""
-        if group != "day" or who.role is not Role.partner:
-            return frozenset()
-        own = self.ledger.find_actor(who.actor or "")
-        if own is not None and own.kind == "police":
-            return frozenset()
-        return frozenset(a.code for a in self.ledger.list_actors(who) if a.kind == "police")
+    def parked_count(self, who: Principal) -> int:
+        """Events the live views leave out because a projection could not apply them."""
+        who.require(Permission.read)
+        return sum(s.parked_count for s in self.runner.status() if s.state == "live")
+

@@ -2,16 +2,15 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Caller, ViewsDep
 from ledger.access import Principal
-from ledger.errors import InvalidInput
 from ledger.taxonomy import ActivityKind, ObservationCategory
-from projections.feed import feed
+from projections.asof import parse_as_of
 from projections.views import Views, check_range
 
 router = APIRouter(prefix="/v1", tags=["views"])
@@ -32,24 +31,6 @@ From = Annotated[date | None, Query(alias="from", description="first day (inclus
 To = Annotated[date | None, Query(alias="to", description="last day (inclusive)")]
 Group = Annotated[Literal["day", "week", "month"], Query(description="period of each row")]
 Code = Annotated[str | None, Query(max_length=64)]
-
-
-def parse_as_of(value: str | None) -> int | datetime | None:
-    if value is None or value == "":
-        return None
-    if value.isdigit():
-        return int(value)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput.one(
-            "as_of", "expected an ISO 8601 timestamp or a log position"
-        ) from None
-    if parsed.tzinfo is None:
-        raise InvalidInput.one(
-            "as_of", "a timestamp needs a UTC offset, e.g. 2022-03-01T12:00:00+01:00"
-        )
-    return parsed
 
 
 @dataclass(frozen=True)
@@ -208,7 +189,7 @@ def feed_events(
     after: Annotated[int, Query(ge=0, le=2**62, description="continue after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    return feed(views.runner, who, after, limit)
+    return views.feed(who, after, limit)
 
 
 @router.get(

@@ -80,7 +80,14 @@ def test_only_the_owning_actor_may_correct(client, keys):
         json=fix,
         headers=keys.header("other_partner"),
     )
-    assert r.status_code == 403
+    # Issue #10: another actor's entry answers exactly as an unknown id does.
+    unknown = client.post(
+        "/v1/activities/00000000-0000-4000-8000-000000000000/corrections",
+        json=fix,
+        headers=keys.header("other_partner"),
+    )
+    assert r.status_code == unknown.status_code == 404
+    assert r.json()["detail"].split(" with id ")[0] == unknown.json()["detail"].split(" with id ")[0]
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def test_partners_list_only_their_own_entries(client, keys):
     assert r.json()["items"] == []
 
 
-def test_police_activity_is_not_shown_day_by_day_to_other_partners(client, keys, registry):
+def test_police_activity_is_not_shown_day_by_day_outside_the_police(client, keys, registry):
     police = registry.create_key(Role.partner, "polisen-alingsas", None)[1]
     receipt = client.post(
         "/v1/activities",
@@ -115,10 +115,16 @@ def test_police_activity_is_not_shown_day_by_day_to_other_partners(client, keys,
         "/v1/stations/lerum/summary", params={"group": "week"}, headers=keys.header("partner")
     ).json()
     assert weekly["rows"][0]["actor"] == "polisen-alingsas"
+    # Issue #10: the steering group, too, sees police activity per week or month only.
     as_steering = client.get(
         "/v1/stations/lerum/summary", params=params, headers=keys.header("steering")
     ).json()
-    assert as_steering["rows"][0]["actor"] == "polisen-alingsas"
+    assert as_steering["rows"] == []
+    assert "withheld" in as_steering
+    as_auditor = client.get(
+        "/v1/stations/lerum/summary", params=params, headers=keys.header("auditor")
+    ).json()
+    assert as_auditor["rows"][0]["actor"] == "polisen-alingsas"
 
 
 def test_situation_and_projection_status(client, keys):

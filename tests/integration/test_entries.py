@@ -13,6 +13,7 @@ from ledger.errors import (
     ExternalIdConflict,
     Forbidden,
     InvalidInput,
+    NotFound,
     VersionConflict,
 )
 from ledger.inputs import (
@@ -255,7 +256,8 @@ def test_a_correction_is_validated_like_a_new_entry(registry):
 
 def test_only_the_owner_may_correct_or_retract(registry):
     receipt = record(registry, activity())
-    with pytest.raises(Forbidden):
+    # Issue #10: as if the entry did not exist (not 403), so ids cannot be probed.
+    with pytest.raises(NotFound):
         registry.ledger.retract_entry(
             ACTIVITY, CLEANERS, receipt.id, RetractionIn(reason="not mine", expected_version=1)
         )
@@ -289,7 +291,7 @@ def test_observations_follow_the_same_rules(registry):
 
 def test_partners_read_only_their_own_entries(registry):
     receipt = record(registry, activity())
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # issue #10: the same answer as an unknown id
         registry.ledger.get_entry(ACTIVITY, CLEANERS, receipt.id)
     steering = Principal("k-s", Role.steering)
     assert registry.ledger.get_entry(ACTIVITY, steering, receipt.id).actor == "vasttrafik"
