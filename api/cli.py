@@ -219,7 +219,9 @@ def projections_status() -> None:
         rows = runtime.runner.status()
     finally:
         runtime.system.close()
-    table = Table("projection", "generation", "state", "position", "head", "lag", "last error")
+    table = Table(
+        "projection", "generation", "state", "position", "head", "lag", "parked", "last error"
+    )
     for r in rows:
         d = r.as_dict()
         table.add_row(
@@ -229,9 +231,42 @@ def projections_status() -> None:
             str(d["position"]),
             str(d["head"]),
             str(d["lag"]),
+            ", ".join(map(str, d["parked"])) + (" …" if d["parked_count"] > len(d["parked"]) else ""),
             (f"at {d['error_position']}: {d['last_error']}" if d["last_error"] else ""),
         )
     console.print(table)
+    if any(r.parked_count for r in rows):
+        err.print(
+            "[yellow]Some events could not be applied and are parked[/] (the views leave them "
+            "out); after a fix, `trygg projections retry` applies them."
+        )
+
+
+@projections_app.command("retry")
+def projections_retry(
+    name: Annotated[str | None, typer.Argument(help="one projection (default: all)")] = None,
+) -> None:
+    """Re-apply parked events (those a projection could not apply), in log order, after a
+    fix. Exit 1 if any still fail (they stay parked, with their new error)."""
+    runtime = _runtime()
+    try:
+        names = [name] if name else list(runtime.runner.projections)
+        unknown = [n for n in names if n not in runtime.runner.projections]
+        if unknown:
+            err.print(
+                f"[red]error:[/] no projection {unknown[0]!r}; "
+                f"known: {', '.join(runtime.runner.projections)}"
+            )
+            raise typer.Exit(2)
+        still = 0
+        for n in names:
+            fixed, left = runtime.runner.retry_parked(n)
+            still += left
+            console.print(f"{n}: {fixed} parked events applied, {left} still parked")
+    finally:
+        runtime.system.close()
+    if still:
+        raise typer.Exit(1)
 
 
 @projections_app.command("rebuild")
@@ -285,8 +320,8 @@ def replay(
     """Replay the log up to a point and write every summary as it stood then (offline)."""
     import json
 
-    from api.routes.views import parse_as_of
     from ledger.access import SYSTEM
+    from projections.asof import parse_as_of
 
     runtime = _runtime()
     try:

@@ -110,6 +110,14 @@ def metrics(request: Request) -> PlainTextResponse:
             lines.append(
                 f'trygg_projection_failed{{projection="{s.name}"}} {1 if s.last_error else 0}'
             )
+    lines += [
+        "# HELP trygg_projection_parked Events a projection could not apply and parked "
+        "(see `trygg projections retry`).",
+        "# TYPE trygg_projection_parked gauge",
+    ]
+    for s in status:
+        if s.state == "live":
+            lines.append(f'trygg_projection_parked{{projection="{s.name}"}} {s.parked_count}')
     position, size = runtime.audit.sealer.state()
     latest = runtime.audit.latest_checkpoint()
     lines += [

@@ -10,10 +10,15 @@ start (``UPDATE … WHERE position = :seen``), so
 * two runners on the same projection never apply the same page twice: the loser's
   conditional update matches no row and its transaction is rolled back.
 
-A projection that fails on an event stops *at* that event: the events before it
-are applied, the tracking row records the error and the failing position, and the
-runner does not advance past it (it retries after a back-off, and says so in the
-log and in ``status``).
+An event a projection cannot apply (bad data that slipped in, or a bug) is **parked**,
+not allowed to stop the read side: the page is re-applied one event at a time, the
+failing event is recorded in ``trygg_projection_parked`` (projection, generation,
+position, error) in the same transaction that advances the tracking row past it, and
+the rest of the log is applied as usual. The projection's state is then ``degraded``
+and says which positions are parked (``status``, ``/v1/projections``, ``/metrics``, a
+banner on the dashboard); ``retry_parked`` re-applies them, in log order, after a fix
+(``trygg projections retry``). Like the parked messages of persistent subscriptions in
+event stores. Failures of the database itself are not parked: they are retried.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     inspect,
     select,
@@ -71,12 +77,26 @@ live = Table(
     Column("name", String(64), primary_key=True),
     Column("generation", Integer, nullable=False),
 )
+parked = Table(
+    "trygg_projection_parked",
+    meta,
+    Column("name", String(64), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("error", Text, nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+#: How many parked positions a status lists (the count is always whole).
+LISTED_PARKED = 100
 
 FAILED_RETRY_SECONDS = 60.0
 TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 class ProjectionFailed(Exception):
+    """A projection could not record an event it failed on (so it stopped before it)."""
+
     def __init__(self, name: str, position: int, error: BaseException) -> None:
         super().__init__(f"projection {name!r} failed at position {position}: {error!r}")
         self.name = name
@@ -98,10 +118,22 @@ class ProjectionStatus:
     last_error: str | None
     error_position: int | None
     updated_at: datetime
+    parked_count: int = 0
+    parked: tuple[int, ...] = ()
 
     @property
     def lag(self) -> int:
         return max(0, self.head - self.position)
+
+    @property
+    def health(self) -> str:
+        """``failed`` (stopped at an event it could not even park), ``degraded`` (events
+        parked), else the generation's state (``live``, ``building``)."""
+        if self.last_error:
+            return "failed"
+        if self.parked_count:
+            return "degraded"
+        return self.state
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,9 +142,11 @@ class ProjectionStatus:
             "position": self.position,
             "head": self.head,
             "lag": self.lag,
-            "state": "failed" if self.last_error else self.state,
+            "state": self.health,
             "last_error": self.last_error,
             "error_position": self.error_position,
+            "parked_count": self.parked_count,
+            "parked": list(self.parked),
             # SQLite hands timestamps back without their zone; they are stored in UTC.
             "updated_at": (
                 self.updated_at if self.updated_at.tzinfo else self.updated_at.replace(tzinfo=UTC)
@@ -192,6 +226,10 @@ class ProjectionRunner:
     def drop(self, name: str, generation: int) -> None:
         tables = self.tables(name, generation, create=False)
         self._metadata[(name, generation)].drop_all(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(parked).where(parked.c.name == name, parked.c.generation == generation)
+            )
         del self._tables[(name, generation)]
         del tables
 
@@ -275,7 +313,7 @@ class ProjectionRunner:
             raise LostRace(name)
 
     def _apply_one_by_one(self, name: str, generation: int, rows: list[LogRow], seen: int) -> int:
-        """Find the failing event: apply the good ones before it, then record the failure."""
+        """Apply a page that failed one event at a time, parking each event that fails."""
         projection = self.projections[name]
         tables = self.tables(name, generation)
         applied = 0
@@ -285,24 +323,92 @@ class ProjectionRunner:
                 with self.engine.begin() as conn:
                     projection.apply(conn, tables, [decode_row(row)])
                     self._advance(conn, name, generation, seen, position)
+                applied += 1
             except (LostRace, PersistenceError, *TRANSIENT):
+                raise
+            except Exception as error:
+                self._park(name, generation, seen, position, error)
+            seen = position
+        return applied
+
+    def _park(
+        self, name: str, generation: int, seen: int, position: int, error: BaseException
+    ) -> None:
+        """Record ``position`` as parked and move the projection past it, in one transaction."""
+        message = f"{type(error).__name__}: {error}"[:2000]
+        log.error(
+            "projection %s: parked the event at position %s (it cannot be applied: %s); "
+            "the rest of the log is applied; `trygg projections retry` re-applies it",
+            name,
+            position,
+            message,
+        )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(parked).values(
+                        name=name,
+                        generation=generation,
+                        position=position,
+                        error=message,
+                        parked_at=_now(),
+                        attempts=1,
+                    )
+                )
+                self._advance(conn, name, generation, seen, position)
+        except sqlalchemy.exc.IntegrityError:
+            raise LostRace(name) from None  # another runner parked it first
+        except (LostRace, PersistenceError, *TRANSIENT):
+            raise
+        except Exception as failure:
+            # Not even the parking could be written: stop here, loudly, and retry later.
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(tracking)
+                    .where(tracking.c.name == name, tracking.c.generation == generation)
+                    .values(last_error=message, error_position=position, updated_at=_now())
+                )
+            raise ProjectionFailed(name, position, failure) from failure
+
+    def retry_parked(self, name: str) -> tuple[int, int]:
+        """Re-apply the live generation's parked events in log order; returns (applied,
+        still parked). An event that fails again stays parked with its new error."""
+        projection = self.projections[name]
+        generation = self.live_generation(name)
+        tables = self.tables(name, generation)
+        with self.engine.connect() as conn:
+            positions = conn.execute(
+                select(parked.c.position)
+                .where(parked.c.name == name, parked.c.generation == generation)
+                .order_by(parked.c.position)
+            ).scalars().all()
+        fixed = 0
+        for position in positions:
+            rows = log_page(self.recorder, position - 1, 1, stop=position)
+            where = (
+                (parked.c.name == name)
+                & (parked.c.generation == generation)
+                & (parked.c.position == position)
+            )
+            try:
+                with self.engine.begin() as conn:
+                    if rows:  # an event that is gone from the log has nothing to apply
+                        projection.apply(conn, tables, [decode_row(rows[0])])
+                    conn.execute(delete(parked).where(where))
+                fixed += 1
+            except (PersistenceError, *TRANSIENT):
                 raise
             except Exception as error:
                 with self.engine.begin() as conn:
                     conn.execute(
-                        update(tracking)
-                        .where(tracking.c.name == name, tracking.c.generation == generation)
+                        update(parked)
+                        .where(where)
                         .values(
-                            last_error=f"{type(error).__name__}: {error}"[:2000],
-                            error_position=position,
-                            updated_at=_now(),
+                            error=f"{type(error).__name__}: {error}"[:2000],
+                            attempts=parked.c.attempts + 1,
                         )
                     )
-                log.error("projection %s stopped at position %s: %s", name, position, error)
-                raise ProjectionFailed(name, position, error) from error
-            seen = position
-            applied += 1
-        return applied
+        return fixed, len(positions) - fixed
 
     def catch_up(
         self,
@@ -375,12 +481,20 @@ class ProjectionRunner:
     def status(self) -> list[ProjectionStatus]:
         head = self.head()
         with self.engine.connect() as conn:
+            parked_rows = conn.execute(
+                select(parked.c.name, parked.c.generation, parked.c.position).order_by(
+                    parked.c.position
+                )
+            ).all()
             rows = conn.execute(
                 select(tracking, live.c.generation.label("live_generation"))
                 .join(live, live.c.name == tracking.c.name)
                 .where(tracking.c.state != "retired")
                 .order_by(tracking.c.name, tracking.c.generation)
             ).mappings()
+            parked_at: dict[tuple[str, int], list[int]] = {}
+            for pname, pgen, pposition in parked_rows:
+                parked_at.setdefault((pname, pgen), []).append(int(pposition))
             return [
                 ProjectionStatus(
                     name=r["name"],
@@ -391,6 +505,8 @@ class ProjectionRunner:
                     last_error=r["last_error"],
                     error_position=r["error_position"],
                     updated_at=r["updated_at"],
+                    parked_count=len(found := parked_at.get((r["name"], r["generation"]), [])),
+                    parked=tuple(found[:LISTED_PARKED]),
                 )
                 for r in rows
                 if r["name"] in self.projections

@@ -61,6 +61,12 @@ UI: dict[str, tuple[str, str]] = {
         "later events, corrections and retractions are not shown.",
     ),
     "back_to_now": ("Visa nuläget", "Show the present"),
+    "parked_banner": (
+        "{n} händelser kunde inte visas: vyerna utelämnar dem tills felet är åtgärdat "
+        "(loggpositioner under Granskning; administratören kör trygg projections retry).",
+        "{n} events could not be shown: the views leave them out until the fault is fixed "
+        "(log positions under Audit; the administrator runs trygg projections retry).",
+    ),
     "range_note": ("Visar {start} – {end}", "Showing {start} – {end}"),
     # overview
     "overview_title": ("Översikt", "Overview"),
@@ -373,6 +379,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "live": ("I drift", "Live"),
         "building": ("Byggs om", "Rebuilding"),
         "failed": ("Stoppad av fel", "Stopped by an error"),
+        "degraded": ("Händelser parkerade", "Events parked"),
     },
 }
 

@@ -28,6 +28,7 @@ def common(ctx: Ctx) -> dict[str, Any]:
         "ctx": ctx,
         "promise": ctx.promise,
         "as_of_position": position,
+        "parked": ctx.memo("parked", lambda: ctx.views.parked_count(ctx.who)),
     }
 
 

@@ -551,6 +551,7 @@ PROJECTION_COLS = [
     Col("position", "Position", "Position", "int"),
     Col("head", "Loggens längd", "Log length", "int"),
     Col("lag", "Eftersläpning", "Lag", "int"),
+    Col("parked_positions", "Parkerade händelser (position)", "Parked events (position)"),
     Col("last_error", "Senaste fel", "Last error"),
     Col("updated_at", "Uppdaterad", "Updated"),
 ]
@@ -564,7 +565,12 @@ def require_audit(ctx: Ctx) -> None:
 def table_projections(ctx: Ctx) -> DataTable:
     require_audit(ctx)
     rows = [
-        {**s, "updated_at": str(s["updated_at"])[:19].replace("T", " ")}
+        {
+            **s,
+            "updated_at": str(s["updated_at"])[:19].replace("T", " "),
+            "parked_positions": ", ".join(map(str, s["parked"]))
+            + (" …" if s["parked_count"] > len(s["parked"]) else ""),
+        }
         for s in ctx.views.status(ctx.who)
     ]
     return DataTable("projections", t(ctx.lang, "projections_title"), PROJECTION_COLS, rows)

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from ledger.access import SYSTEM, Principal, Role
 from ledger.entry_service import ACTIVITY, OBSERVATION
@@ -25,6 +25,7 @@ from tests import reference
 HOSTS = Principal("k", Role.partner, "vasttrafik")
 ROADS = Principal("k2", Role.partner, "trafikverket")
 STEERING = Principal("k3", Role.steering)
+AUDITOR = Principal("k4", Role.auditor)
 TZ = ZoneInfo("Europe/Stockholm")
 
 
@@ -277,20 +278,21 @@ def test_station_summary_by_day_with_a_date_range(scenario):
 
 def test_a_weekly_summary_over_whole_weeks_equals_one_cut_mid_week_by_day(scenario):
     """Whole weeks are answered from the weekly totals, ranges cut mid-week from the daily
-    ones; both must give the sums of the days they cover."""
+    ones; both must give the sums of the days they cover. (Read as an auditor: the
+    steering group's ranges are widened to whole weeks while police activity is in them.)"""
     views, _ = scenario
     whole = views.station_summary(
-        STEERING, "lerum", group="week", start=date(2021, 9, 13), end=date(2021, 9, 19)
+        AUDITOR, "lerum", group="week", start=date(2021, 9, 13), end=date(2021, 9, 19)
     )
     assert [(r["period"], r["kind"], r["activities"]) for r in whole["rows"]] == [
         ("2021-W37", "guard_shift", 1),
         ("2021-W37", "security_host_shift", 2),
     ]
     cut = views.station_summary(
-        STEERING, "lerum", group="week", start=date(2021, 9, 15), end=date(2021, 9, 19)
+        AUDITOR, "lerum", group="week", start=date(2021, 9, 15), end=date(2021, 9, 19)
     )
     days = views.station_summary(
-        STEERING, "lerum", group="day", start=date(2021, 9, 15), end=date(2021, 9, 19)
+        AUDITOR, "lerum", group="day", start=date(2021, 9, 15), end=date(2021, 9, 19)
     )
     assert cut["totals"] == days["totals"]
     assert cut["totals"]["activities"] < whole["totals"]["activities"]
@@ -434,7 +436,10 @@ def test_as_of_a_time_uses_the_last_event_recorded_by_then(scenario, registry):
     )
 
 
-def test_a_failing_projection_stops_at_the_event_and_reports_it(registry, monkeypatch):
+def test_an_event_a_projection_cannot_apply_is_parked_and_the_rest_applied(
+    registry, monkeypatch
+):
+    """Issue #10: a poison event parks; it does not stop the views for everyone."""
     ledger = registry.ledger
     receipts = [
         ledger.record_entry(
@@ -463,15 +468,26 @@ def test_a_failing_projection_stops_at_the_event_and_reports_it(registry, monkey
     monkeypatch.setattr(projection, "apply", apply)
     runner.catch_up_all()
     status = {s.name: s for s in runner.status()}["activities"]
-    assert status.position == receipts[1].position  # everything before the bad event
-    assert status.error_position == bad
-    assert "cannot project" in status.last_error
-    assert status.as_dict()["state"] == "failed"
+    assert status.position == runner.head()  # everything after the bad event, too
+    assert status.parked == (bad,)
+    assert status.as_dict()["state"] == "degraded"
+    assert status.last_error is None
+    with registry.engine.connect() as conn:
+        table = runner.live_tables("activities", conn).entries
+        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 4
+    # Still failing: it stays parked, with its error.
+    assert runner.retry_parked("activities") == (0, 1)
     monkeypatch.setattr(projection, "apply", original)
-    runner._failed_until.clear()
-    runner.catch_up_all()
+    assert runner.retry_parked("activities") == (1, 0)
     healed = {s.name: s for s in runner.status()}["activities"]
-    assert (healed.position, healed.last_error) == (runner.head(), None)
+    assert (healed.position, healed.parked_count, healed.as_dict()["state"]) == (
+        runner.head(),
+        0,
+        "live",
+    )
+    with registry.engine.connect() as conn:
+        table = runner.live_tables("activities", conn).entries
+        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 5
 
 
 def test_a_rebuilt_generation_has_every_index_of_its_definition(scenario, registry):
