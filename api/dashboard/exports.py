@@ -3,7 +3,12 @@
 CSV is RFC 4180 (comma, CRLF, UTF-8 with a byte-order mark so that spreadsheet
 programs detect the encoding), with full stops as decimal separators: it is for
 machines; people get XLSX, where dates are real dates shown as ``yyyy-mm-dd``.
-Text that a spreadsheet would run as a formula is neutralised in both.
+Every text cell, headers included, is neutralised against formula injection. In CSV
+(``neutralise``) a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a CR gets a
+leading apostrophe, and so does each such start after a ``;`` (where a spreadsheet set
+to split on semicolons would start a new cell). In XLSX every text cell is typed as
+text, which a spreadsheet shows and never runs, so it keeps its exact value; characters
+XML cannot carry are replaced, so an export never fails on what is stored.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -26,10 +32,26 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_AFTER_SEMICOLON = re.compile(r"(;[ \t]*)(?=[=+\-@\t\r])")
 
 
-def _safe_text(value: str) -> str:
+def neutralise(value: str) -> str:
+    """``value`` as text a spreadsheet shows rather than runs (see the module docstring)."""
+    value = _AFTER_SEMICOLON.sub(r"\1'", value)
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def xlsx_text(value: str) -> str:
+    """``value`` without the characters an XLSX (XML) file cannot hold."""
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value.encode("utf-8", "replace").decode("utf-8")  # unpaired surrogates
+
+
+def _text_row(sheet: Any, values: list[str]) -> None:
+    """Append a row of text cells, typed as text (openpyxl would take ``=…`` for a formula)."""
+    sheet.append([xlsx_text(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        cell.data_type = "s"
 
 
 def _csv_value(value: Any) -> Any:
@@ -40,14 +62,14 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
-        return _safe_text(value)
+        return neutralise(value)
     return value
 
 
 def to_csv(table: DataTable, ctx: Ctx) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.sv for c in table.cols])
+    writer.writerow([neutralise(c.sv) for c in table.cols])
     for row in table.rows:
         writer.writerow([_csv_value(export_value(c, row, ctx)) for c in table.cols])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -57,7 +79,7 @@ def to_xlsx(table: DataTable, ctx: Ctx) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _sheet_title(table.title)
-    sheet.append([c.sv for c in table.cols])
+    _text_row(sheet, [c.sv for c in table.cols])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     widths = [len(c.sv) for c in table.cols]
@@ -66,7 +88,7 @@ def to_xlsx(table: DataTable, ctx: Ctx) -> bytes:
             value = export_value(col, row, ctx)
             cell = sheet.cell(row=r, column=i + 1)
             if isinstance(value, str):
-                cell.value = value
+                cell.value = xlsx_text(value)
                 cell.data_type = "s"  # never a formula, whatever the text starts with
             else:
                 cell.value = value
@@ -82,8 +104,7 @@ def to_xlsx(table: DataTable, ctx: Ctx) -> bytes:
         sheet.auto_filter.ref = sheet.dimensions
     about = book.create_sheet("Urval")
     for key, value in selection(table, ctx):
-        about.append([key, value])
-        about.cell(row=about.max_row, column=2).data_type = "s"
+        _text_row(about, [key, value])
     about.column_dimensions["A"].width = 22
     about.column_dimensions["B"].width = 60
     buffer = io.BytesIO()
@@ -110,7 +131,7 @@ def selection(table: DataTable, ctx: Ctx) -> list[tuple[str, str]]:
 
 
 def _sheet_title(title: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Data"
+    return ILLEGAL_CHARACTERS_RE.sub("", re.sub(r"[\[\]:*?/\\']", " ", title))[:31].strip() or "Data"
 
 
 def filename(table: DataTable, fmt: str) -> str:

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.dashboard.sessions import COOKIE, SessionStore, sessions
-from ledger.access import SYSTEM
-from ledger.inputs import ActionPlanIn, MeasureIn, PromiseIn
+from ledger.access import SYSTEM, Role
+from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, PromiseIn
 from tests.e2e.live import trygg
 from tests.factories import activity, observation
 
@@ -533,3 +533,29 @@ def test_the_report_command_writes_the_html(data, cli_env, tmp_path):
     )
     assert bad.returncode == 2
     assert "inte ett datum" in bad.stderr
+
+
+def test_exports_neutralise_formulas_in_headers_and_after_semicolons(
+    client, keys, data, registry
+):
+    """Issue #10: headers come from stored names too, and a spreadsheet splitting on `;`
+    must not find a formula after one."""
+    registry.ledger.register_actor(
+        SYSTEM, ActorIn(code="hyper", name="=HYPERLINK(x)", kind="contractor")
+    )
+    h = {"Authorization": f"Bearer {registry.create_key(Role.partner, 'hyper', None)[1]}"}
+    client.post("/v1/activities", json=activity(77, note="lugnt;=cmd|' /C calc'!A0"), headers=h)
+    client.post("/v1/activities", json=activity(78), headers=keys.header("partner"))
+    sign_in(client, keys.admin)
+    params = {"station": "lerum", "from": "2021-09-27", "to": "2021-10-10", "by": "actor"}
+    weekly = client.get("/export/weekly.csv", params=params).content.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(weekly)))
+    assert "'=HYPERLINK(x)" in header
+    rows = client.get("/export/activities.csv", params=params).content.decode("utf-8-sig")
+    assert "lugnt;'=cmd" in rows
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get("/export/weekly.xlsx", params=params).content)
+    )
+    cells = [c for c in book.active[1] if c.value == "=HYPERLINK(x)"]
+    assert cells
+    assert all(c.data_type == "s" for c in cells)
