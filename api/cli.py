@@ -355,6 +355,22 @@ def replay(
 
 
 @app.command()
+def checkpoint() -> None:
+    """Seal every event up to now into the Merkle tree and sign a checkpoint of it (the
+    server also does this every TRYGG_CHECKPOINT_INTERVAL_SECONDS while the log grows)."""
+    system = _system()
+    try:
+        with console.status("Sealing the log…"):
+            signed = system.audit.issue_checkpoint()
+        key = system.audit.signer.verifier_key
+    finally:
+        system.close()
+    console.print(f"Signed a checkpoint of {signed['tree_size']} events.")
+    print(signed["note"], end="")
+    print(f"Verifier key: {key}")
+
+
+@app.command()
 def verify(
     checkpoint: Annotated[
         Path | None,
@@ -364,19 +380,15 @@ def verify(
         str | None,
         typer.Option(help="the verifier key that signed --checkpoint (default: this ledger's)"),
     ] = None,
-    seal: Annotated[
-        bool, typer.Option("--seal/--no-seal", help="seal new events and sign a checkpoint first")
-    ] = True,
 ) -> None:
-    """Recompute every leaf, the tree and each checkpoint from the stored events.
+    """Recompute every leaf, the tree, each checkpoint and every stored text from the
+    stored events; never seals or signs anything (that is `trygg checkpoint`).
     Exit 0 when intact; otherwise 1 and the first bad position and what is wrong."""
     from ledger.audit.check import verify_ledger
 
     system = _system()
     try:
         audit = system.audit
-        if seal:
-            audit.issue_checkpoint()
         with console.status("Verifying the log…") as status:
             report = verify_ledger(
                 system.ledger.recorder,
@@ -392,8 +404,16 @@ def verify(
         console.print(
             f"[green]OK[/]: {report.leaves} sealed events, {report.checkpoints} signed checkpoints"
             + (", and your checkpoint," if checkpoint else "")
-            + " all match the stored events."
+            + f" all match the stored events; {report.texts} stored texts match their "
+            f"references; {report.erased_fields} fields were erased by "
+            f"{'an erasure record' if report.erased_fields == 1 else 'erasure records'} "
+            f"({report.erased_texts} texts)."
         )
+        if report.unsealed:
+            console.print(
+                f"{report.unsealed} newer events are not sealed yet; they are checked once "
+                "sealed (`trygg checkpoint`)."
+            )
         return
     first = report.first
     assert first is not None
@@ -432,6 +452,52 @@ def export(
     if checkpoint_out is not None:
         console.print(f"Checkpoint (tree size {latest['tree_size']}) in {checkpoint_out}.")
     print(f"Verifier key: {key}")
+
+
+@app.command()
+def erase(
+    entry_id: Annotated[str, typer.Argument(help="the activity's (or observation's) id")],
+    field: Annotated[
+        list[str],
+        typer.Option(
+            "--field",
+            help="a text field to erase: note, reason, details.title, details.description, "
+            "details.unit (repeat for several)",
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="why (a case reference; never the text itself)")],
+    observation: Annotated[
+        bool, typer.Option("--observation", help="the id is an observation's")
+    ] = False,
+) -> None:
+    """Erase free text (personal data that slipped past the screening) from every version
+    of one entry. The text leaves every read and the database; an erasure record stays in
+    the history; every Merkle leaf, checkpoint and proof stays valid."""
+    from uuid import UUID
+
+    from ledger.access import Principal
+    from ledger.entry_service import ACTIVITY, OBSERVATION
+    from ledger.inputs import ErasureIn, parse
+
+    kind = OBSERVATION if observation else ACTIVITY
+    try:
+        parsed_id = UUID(entry_id)
+    except ValueError:
+        err.print(f"[red]error:[/] {entry_id!r} is not an id")
+        raise typer.Exit(2) from None
+    system = _system()
+    try:
+        body = parse(ErasureIn, {"fields": field, "reason": reason})
+        who = Principal(key_id="cli", role=Role.admin)
+        receipt = system.ledger.erase_texts(kind, who, parsed_id, body)
+    except LedgerError as e:
+        raise _fail(e) from None
+    finally:
+        system.close()
+    console.print(
+        f"Erased {receipt.extra['texts']} texts ({', '.join(receipt.extra['erased'])}) from "
+        f"{kind.noun} {parsed_id}; the erasure record is at log position {receipt.position}."
+    )
 
 
 def _row_of(field: str) -> str:

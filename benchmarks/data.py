@@ -34,6 +34,7 @@ from ledger.entry_service import ACTIVITY, OBSERVATION
 from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, ActorIn, ObservationIn, PromiseIn, StationIn
 from ledger.system import System
+from ledger.texts import Sealer
 
 PROMISE = "stk-2021-2022"
 PARTNER = "vasttrafik"  # the partner whose key posts over HTTP
@@ -242,7 +243,9 @@ def stored_rows(system: System, actor: str, bodies: list[dict[str, Any]]) -> lis
     for body in bodies:
         entry = ActivityIn.model_validate(body)
         digest = content_hash(entry.model_dump(mode="python", exclude={"actor"}))
-        event = ACTIVITY.recorded(ACTIVITY.entry_id(actor, entry), actor, entry, digest)
+        entry_id = ACTIVITY.entry_id(actor, entry)
+        fields = Sealer(str(entry_id)).payload(entry.model_dump(mode="json", exclude={"actor"}))
+        event = ACTIVITY.recorded(entry_id, actor, fields, digest)
         stored = mapper.to_stored_event(event)
         rows.append((stored.originator_id, stored.originator_version, stored.topic, stored.state))
     return rows

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     manage_registry = "manage_registry"  # stations, actors, promises, action plans
     read_all_entries = "read_all_entries"  # every actor's entries in detail
     audit = "audit"  # the raw log, checkpoints and proofs
+    erase = "erase"  # erase free text that should never have been stored
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.read_all_entries,
             Permission.manage_registry,
             Permission.audit,
+            Permission.erase,
         }
     ),
 }

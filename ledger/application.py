@@ -18,6 +18,7 @@ from ledger.entry_service import EntryCommands
 from ledger.registry_service import RegistryCommands
 from ledger.settings import Settings
 from ledger.storage import Database
+from ledger.texts import TextStore
 
 
 def utc_now() -> datetime:
@@ -32,10 +33,12 @@ class Ledger(RegistryCommands, EntryCommands, Application[Any]):
         self,
         settings: Settings,
         *,
+        texts: TextStore,
         clock: Callable[[], datetime] = utc_now,
         database: Database | None = None,
     ) -> None:
         self.settings = settings
+        self.texts = texts
         self.database = database or Database.from_settings(settings)
         self.clock = clock
         self.clock_skew_seconds = settings.clock_skew_seconds

@@ -6,6 +6,12 @@ to the same aggregate id and the event store's unique key admits exactly one
 a plain retry) is answered from the stored event: the same content hash gives a
 duplicate receipt with the original position, another hash an
 ``ExternalIdConflict``.
+
+Free text is sealed (``ledger.texts``): events hold references, the texts go to the
+erasable side table in the events' transaction. The content hash leaves the texts
+out (an unsalted hash of a note would let anyone with the log confirm a guess of it
+after an erasure); a replay's texts are compared against the stored references with
+their salts instead, and an erased text no longer counts.
 """
 
 from __future__ import annotations
@@ -31,11 +37,21 @@ from ledger.errors import (
     VersionConflict,
 )
 from ledger.hashing import content_hash
-from ledger.inputs import ActivityIn, CorrectionIn, ObservationIn, RetractionIn, parse
+from ledger.inputs import ActivityIn, CorrectionIn, ErasureIn, ObservationIn, RetractionIn, parse
 from ledger.receipts import BatchItemResult, BatchReceipt, Receipt, leaf_hash_for
 from ledger.rules import check_activity_times, check_observation_time
 from ledger.storage import event_positions, first_events
 from ledger.taxonomy import ActivityKind
+from ledger.texts import (
+    ERASED,
+    REF_KEY,
+    Sealer,
+    TextRow,
+    commitment,
+    refs_in,
+    text_values,
+    without_texts,
+)
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -52,13 +68,12 @@ class EntryType:
     def entry_id(self, actor: str, entry: EntryIn) -> UUID:
         return self.aggregate.create_id(actor, entry.external_id)
 
-    def recorded(self, entry_id: UUID, actor: str, entry: EntryIn, digest: str) -> Any:
-        """A new entry's first ("Recorded") event, made directly rather than by
-        constructing the aggregate and collecting its pending event: the same event
-        (``tests/integration/test_entries.py`` pins the stored bytes), for a fraction of the
-        work on the bulk ingest path. Recording is append-only, so no aggregate state
-        is needed to decide anything here."""
-        fields = entry.model_dump(mode="json", exclude={"actor"})
+    def recorded(self, entry_id: UUID, actor: str, fields: dict[str, Any], digest: str) -> Any:
+        """A new entry's first ("Recorded") event from its (sealed) fields, made directly
+        rather than by constructing the aggregate and collecting its pending event: the
+        same event (``tests/integration/test_entries.py`` pins the stored bytes), for a
+        fraction of the work on the bulk ingest path. Recording is append-only, so no
+        aggregate state is needed to decide anything here."""
         return self.aggregate.Recorded(  # type: ignore[attr-defined]
             originator_id=entry_id,
             originator_version=self.aggregate.INITIAL_VERSION,
@@ -75,8 +90,20 @@ OBSERVATION = EntryType("observation", Observation, ObservationIn)
 SAVE_ATTEMPTS = 3
 
 
+def _fields(entry: EntryIn) -> dict[str, Any]:
+    return entry.model_dump(mode="json", exclude={"actor"})
+
+
 def _digest(entry: EntryIn) -> str:
-    return content_hash(entry.model_dump(mode="python", exclude={"actor"}))
+    """The content hash of everything but the free text (see the module docstring)."""
+    return content_hash(without_texts(entry.model_dump(mode="python", exclude={"actor"})))
+
+
+def _sealed_recorded(
+    kind: EntryType, entry_id: UUID, actor: str, entry: EntryIn, digest: str
+) -> tuple[Any, list[TextRow]]:
+    sealer = Sealer(str(entry_id))
+    return kind.recorded(entry_id, actor, sealer.payload(_fields(entry)), digest), sealer.rows
 
 
 class EntryCommands:
@@ -89,10 +116,11 @@ class EntryCommands:
         self._check_entry(entry)
         digest = _digest(entry)
         entry_id = kind.entry_id(actor, entry)
+        event, texts = _sealed_recorded(kind, entry_id, actor, entry, digest)
         try:
-            recordings = self._append([kind.recorded(entry_id, actor, entry, digest)])
+            recordings = self._append([event], texts)
         except IntegrityError:
-            return self._replay_receipt(entry_id, digest, entry.external_id)
+            return self._replay_receipt(entry_id, digest, entry)
         return _receipt(recordings[0])
 
     def record_entries(
@@ -124,9 +152,13 @@ class EntryCommands:
         stored: dict[UUID, tuple[int, Any, Any]] = {}
         for _attempt in range(SAVE_ATTEMPTS):
             new = [i for i in first_index.values() if ids[i] not in stored]
-            events = [kind.recorded(ids[i], actor, entries[i], digests[i]) for i in new]
+            events, texts = [], []
+            for i in new:
+                event, rows = _sealed_recorded(kind, ids[i], actor, entries[i], digests[i])
+                events.append(event)
+                texts += rows
             try:
-                recordings = self._append(events) if events else []
+                recordings = self._append(events, texts) if events else []
             except IntegrityError:
                 # Some items were stored before (a retried batch) or by a racing request.
                 stored = self._stored_firsts(list(first_index), ids, digests, entries)
@@ -176,7 +208,9 @@ class EntryCommands:
                 f"changes.{unknown[0]}",
                 f"cannot be corrected; correctable: {', '.join(sorted(entry.CORRECTABLE))}",
             )
-        current = entry.state()
+        sealed = entry.state()
+        # Texts read back; an erased one reads as a placeholder that keeps its reference.
+        current = self.texts.reveal(sealed, erased=ERASED)
         candidate = {
             "external_id": entry.external_id,
             entry.TYPE_FIELD: getattr(entry, entry.TYPE_FIELD),
@@ -190,15 +224,57 @@ class EntryCommands:
             raise e.prefixed("changes") from None
         new_state = corrected.model_dump(mode="json", include=set(entry.CORRECTABLE))
         diff = {k: v for k, v in new_state.items() if v != current.get(k)}
-        entry.correct(diff, correction.reason)
-        return self._save_versioned(entry)
+        refs = dict(refs_in(sealed))
+        keep = {
+            (path, text): {REF_KEY: refs[path]}
+            for path, text in text_values(current).items()
+            if path in refs
+        }
+        sealer = Sealer(str(entry.id), reuse=keep)
+        entry.correct(sealer.payload(diff), sealer.text("reason", correction.reason))
+        return self._save_versioned(entry, sealer.rows)
 
     def retract_entry(
         self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, retraction: RetractionIn
     ) -> Receipt:
         entry = self._owned_entry(kind, who, entry_id, retraction.expected_version)
-        entry.retract(retraction.reason)
-        return self._save_versioned(entry)
+        sealer = Sealer(str(entry.id))
+        entry.retract(sealer.text("reason", retraction.reason))
+        return self._save_versioned(entry, sealer.rows)
+
+    def erase_texts(
+        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, erasure: ErasureIn
+    ) -> Receipt:
+        """Erase the named free-text fields from every version of one entry.
+
+        The texts and their salts are deleted in the transaction that appends the
+        ``Erased`` record (fields, references, reason, key; never the text), so reads,
+        exports and the database itself no longer hold them, while every stored event,
+        Merkle leaf, checkpoint and proof stays exactly as it was."""
+        who.require(Permission.erase)
+        entry = self._load_entry(kind, entry_id)
+        fields = sorted(set(erasure.fields))
+        wanted: list[str] = []
+        for event in self.events.get(entry_id):
+            if isinstance(event, Entry.Erased):
+                continue  # an erasure's own reason is not a reason of the entry
+            payload = {k: v for k, v in vars(event).items() if k in ("note", "details", "changes", "reason")}
+            wanted += [ref for path, ref in refs_in(payload) if path in fields]
+        present = sorted(set(self.texts.lookup(wanted)))
+        if not present:
+            raise InvalidInput.one(
+                "fields",
+                f"this {kind.noun} has no text left in {', '.join(fields)} "
+                "(never given, or erased already)",
+            )
+        sealer = Sealer(str(entry.id))
+        entry.erase(fields, present, sealer.text("reason", erasure.reason), who.key_id)
+        try:
+            recordings = self.save(entry, texts=sealer.rows, erase=present)
+        except IntegrityError:
+            raise VersionConflict("another change was saved first; retry") from None
+        self.texts.purge()
+        return replace(_receipt(recordings[-1]), extra={"erased": fields, "texts": len(present)})
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -221,10 +297,15 @@ class EntryCommands:
             )
         return entry
 
+    def read_entry(self: Ledger, kind: EntryType, who: Principal, entry_id: UUID) -> dict[str, Any]:
+        """One entry's current state with its texts (an erased text reads as ``None``)."""
+        return dict(self.texts.reveal(self.get_entry(kind, who, entry_id).as_dict()))
+
     def entry_history(
         self: Ledger, kind: EntryType, who: Principal, entry_id: UUID
     ) -> list[dict[str, Any]]:
-        """Every event of one entry, in order, with its log position and recording time."""
+        """Every event of one entry, in order, with its log position and recording time,
+        and its texts (an erased text reads as ``None``)."""
         self.get_entry(kind, who, entry_id)
         positions = event_positions(self.recorder, entry_id)
         history = []
@@ -243,17 +324,18 @@ class EntryCommands:
                     **payload,
                 }
             )
-        return history
+        return list(self.texts.reveal_many(history))
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _append(self: Ledger, events: list[Any]) -> list[Recording[UUID]]:
-        """Store new entries' first events in one transaction and tell the listeners.
+    def _append(self: Ledger, events: list[Any], texts: list[TextRow]) -> list[Recording[UUID]]:
+        """Store new entries' first events and their texts in one transaction and tell the
+        listeners.
 
         What ``Application.save`` does for aggregates, minus collecting pending events
         and its per-object protocol checks, which cost more than the insert on the bulk
         path. Raises ``IntegrityError`` when any id already has a first event."""
-        recordings = self.events.put(events)
+        recordings = self.events.put(events, texts=texts)
         self._notify(recordings)
         return recordings
 
@@ -299,15 +381,15 @@ class EntryCommands:
         if errors:
             raise InvalidInput(errors)
 
-    def _replay_receipt(self: Ledger, entry_id: UUID, digest: str, external_id: str) -> Receipt:
+    def _replay_receipt(self: Ledger, entry_id: UUID, digest: str, entry: EntryIn) -> Receipt:
         found = first_events(self.recorder, [entry_id])
         if entry_id not in found:  # pragma: no cover - an IntegrityError implies a first event
             raise VersionConflict("a concurrent write interfered; retry")
         position, stored = found[entry_id]
         event = self.mapper.to_domain_event(stored)
-        if event.content_hash != digest:
+        if event.content_hash != digest or not self._same_texts([(event, entry)]):
             raise ExternalIdConflict(
-                f"external_id {external_id!r} was already used for different content",
+                f"external_id {entry.external_id!r} was already used for different content",
                 id=str(entry_id),
             )
         return Receipt(
@@ -330,8 +412,13 @@ class EntryCommands:
         stored = {}
         for entry_id, (position, stored_event) in found.items():
             stored[entry_id] = (position, self.mapper.to_domain_event(stored_event), stored_event)
+        pairs = [(stored[i][1], entries[n]) for n, i in enumerate(ids) if i in stored]
+        texts_differ = not self._same_texts(pairs)
         for index, entry_id in enumerate(ids):
-            if entry_id in stored and stored[entry_id][1].content_hash != digests[index]:
+            if entry_id in stored and (
+                stored[entry_id][1].content_hash != digests[index]
+                or (texts_differ and not self._same_texts([(stored[entry_id][1], entries[index])]))
+            ):
                 raise ExternalIdConflict(
                     f"items.{index}: external_id {entries[index].external_id!r} was already "
                     "used for different content",
@@ -339,6 +426,25 @@ class EntryCommands:
                     id=str(entry_id),
                 )
         return stored
+
+    def _same_texts(self: Ledger, pairs: list[tuple[Any, EntryIn]]) -> bool:
+        """Whether each stored first event's text references commit to the texts of the
+        entry sent again (one lookup for all). An erased text cannot be compared and no
+        longer counts: a retry of an erased entry is answered, not stored again."""
+        stored_refs = []
+        for event, entry in pairs:
+            refs = dict(refs_in({"note": event.note, "details": getattr(event, "details", {})}))
+            sent = text_values(_fields(entry))
+            if set(refs) != set(sent):
+                return False
+            stored_refs.append((refs, sent))
+        rows = self.texts.lookup(ref for refs, _ in stored_refs for ref in refs.values())
+        for refs, sent in stored_refs:
+            for path, ref in refs.items():
+                row = rows.get(ref)
+                if row is not None and commitment(row.salt, sent[path]) != ref:
+                    return False
+        return True
 
     def _load_entry(self: Ledger, kind: EntryType, entry_id: UUID) -> Entry:
         try:
@@ -365,9 +471,9 @@ class EntryCommands:
         entry.ensure_not_retracted()
         return entry
 
-    def _save_versioned(self: Ledger, aggregate: Entry) -> Receipt:
+    def _save_versioned(self: Ledger, aggregate: Entry, texts: list[TextRow]) -> Receipt:
         try:
-            recordings = self.save(aggregate)
+            recordings = self.save(aggregate, texts=texts)
         except IntegrityError:
             raise VersionConflict("another change was saved first; reload and retry") from None
         return _receipt(recordings[-1])

@@ -210,6 +210,23 @@ class RetractionIn(Command):
     expected_version: Version
 
 
+ErasableField = Literal[
+    "note", "reason", "details.title", "details.description", "details.unit"
+]
+
+
+class ErasureIn(Command):
+    """Erase free text that should never have been stored (administrators only)."""
+
+    fields: list[ErasableField] = Field(
+        min_length=1,
+        max_length=5,
+        description="the text fields to erase in every version of the entry "
+        "(`reason`: every correction's and retraction's reason)",
+    )
+    reason: Reason = Field(description="why, e.g. a reference to the request; never the text")
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -81,12 +81,13 @@ class Database:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "ledger.eventstore.sqlite:LedgerSQLiteRecorder",
                 "SQLITE_DBNAME": str(self.sqlite_path),
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:LedgerPostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "ledger.eventstore.postgres:LedgerPostgresRecorder",
             "POSTGRES_DBNAME": self.url.database or "postgres",
             "POSTGRES_HOST": self.url.host or "127.0.0.1",
             "POSTGRES_PORT": str(self.url.port or 5432),

@@ -18,6 +18,7 @@ from ledger.errors import InvalidInput
 from ledger.keys import ApiKey, KeyStore
 from ledger.settings import Settings
 from ledger.storage import Database
+from ledger.texts import TextStore
 
 
 class System:
@@ -28,7 +29,9 @@ class System:
         if self.database.schema and not self.database.is_sqlite:
             with self.engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.database.schema}"'))
-        self.ledger = Ledger(settings, clock=clock, database=self.database)
+        # Before the event store: its inserts write texts to this table.
+        self.texts = TextStore(self.engine)
+        self.ledger = Ledger(settings, texts=self.texts, clock=clock, database=self.database)
         self.keys = KeyStore(self.engine)
         self.audit = AuditService(
             self.ledger.recorder,

@@ -1,5 +1,9 @@
 """Activities and observations: current state per entry, and daily totals.
 
+Free text is never here: ``note`` holds the reference of the entry's note and
+``details`` keeps its text references (``ledger.texts``); reads put the texts back,
+so an erased text is gone from the views the moment it is erased.
+
 Invariant: every daily total equals the sum, over the *current* state of every
 entry that is not retracted, of its contribution (1 entry; minutes and
 staff-minutes for activities; reported count for observations). A correction
@@ -34,6 +38,7 @@ from sqlalchemy import (
 )
 
 from ledger.storage import bulk_insert
+from ledger.texts import ref_of
 from projections.base import Projection, Tables
 from projections.events import LogEvent
 from projections.timebox import iso_week, local_day, minutes_between, month
@@ -182,9 +187,11 @@ class EntryProjection(Projection):
                     contribute(row, -1)
                 if e.name == "Corrected":
                     for field, value in e.data["changes"].items():
-                        row[field] = (
-                            json.dumps(value, sort_keys=True) if field == "details" else value
-                        )
+                        if field == "details":
+                            value = json.dumps(value, sort_keys=True)
+                        elif field == "note":
+                            value = ref_of(value)
+                        row[field] = value
                 elif e.name == "Retracted":
                     row["status"] = "retracted"
             row.update(version=e.version, position=e.position, updated_at=stamp)
@@ -248,7 +255,8 @@ class ActivityProjection(EntryProjection):
     aggregate = "Activity"
     aggregates = ("Activity",)
     topics = tuple(
-        f"ledger.domain.entries:Activity.{n}" for n in ("Recorded", "Corrected", "Retracted")
+        f"ledger.domain.entries:Activity.{n}"
+        for n in ("Recorded", "Corrected", "Retracted", "Erased")
     )
     type_field = "kind"
     time_field = "started_at"
@@ -278,7 +286,7 @@ class ActivityProjection(EntryProjection):
             "ended_at": d["ended_at"],
             "staff_count": d["staff_count"],
             "details": json.dumps(d["details"], sort_keys=True),
-            "note": d["note"],
+            "note": ref_of(d["note"]),
         }
 
     def derive(self, row: dict[str, Any]) -> None:
@@ -302,7 +310,8 @@ class ObservationProjection(EntryProjection):
     aggregate = "Observation"
     aggregates = ("Observation",)
     topics = tuple(
-        f"ledger.domain.entries:Observation.{n}" for n in ("Recorded", "Corrected", "Retracted")
+        f"ledger.domain.entries:Observation.{n}"
+        for n in ("Recorded", "Corrected", "Retracted", "Erased")
     )
     type_field = "category"
     time_field = "observed_at"
@@ -327,7 +336,7 @@ class ObservationProjection(EntryProjection):
             "observed_at": d["observed_at"],
             "count": d["count"],
             "severity": d["severity"],
-            "note": d["note"],
+            "note": ref_of(d["note"]),
         }
 
     def derive(self, row: dict[str, Any]) -> None:

@@ -16,13 +16,14 @@ from uuid import UUID
 from sqlalchemy import select
 
 from ledger.access import Permission, Principal
+from ledger.texts import TextStore
 from projections.events import decode
 from projections.runner import ProjectionRunner
 
 ENTRY_TOPICS = tuple(
     f"ledger.domain.entries:{aggregate}.{name}"
     for aggregate in ("Activity", "Observation")
-    for name in ("Recorded", "Corrected", "Retracted")
+    for name in ("Recorded", "Corrected", "Retracted", "Erased")
 )
 SCAN_FACTOR = 10
 
@@ -33,8 +34,10 @@ def feed(
     after: int,
     limit: int,
     hidden: frozenset[str] = frozenset(),
+    texts: TextStore | None = None,
 ) -> dict[str, Any]:
-    """Entry events after ``after``; events of the ``hidden`` actors are passed over."""
+    """Entry events after ``after``; events of the ``hidden`` actors are passed over;
+    ``texts`` puts the free text back in place of its references."""
     who.require(Permission.read)
     everyone = who.can(Permission.read_all_entries)
     scanned = runner.recorder.select_notifications(
@@ -67,7 +70,7 @@ def feed(
         )
         if len(out) == limit:
             break
-    return {"events": out, "next": next_position}
+    return {"events": texts.reveal_many(out) if texts else out, "next": next_position}
 
 
 def _owners(runner: ProjectionRunner, events: list[Any]) -> dict[str, str]:

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from ledger.access import Permission, Principal
-from projections import queries
+from ledger.access import Principal
 from projections.timebox import iso_week, week_start
 from projections.views import AsOf, Views
 
@@ -72,14 +71,8 @@ def measures_on(
     as_of: AsOf = None,
 ) -> list[dict[str, Any]]:
     """Every measure, with ``overdue`` judged on ``day`` (or the "as of" day if earlier)."""
-    who.require(Permission.read)
-    promise_id = str(views.ledger.get_promise(who, promise).id) if promise else None
-    runner, _, today = views.resolve(as_of)
-    with runner.engine.connect() as conn:
-        tables = runner.live_tables("action_plans", conn)
-        return queries.measures(
-            conn, tables, today=min(day, today), station=station, promise_id=promise_id
-        )
+    found = views.measures(who, station=station, promise=promise, as_of=as_of, on=day)
+    return list(found["items"])
 
 
 Totals = dict[str, float]

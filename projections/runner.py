@@ -174,6 +174,9 @@ class ProjectionRunner:
         self._metadata: dict[tuple[str, int], MetaData] = {}
         self._failed_until: dict[str, float] = {}
         self.wake = threading.Event()
+        #: Set for a runner whose tables live on one shared connection (an "as of"
+        #: replay): readers take it so that only one uses the connection at a time.
+        self.exclusive: threading.Lock | None = None
         self.ensure()
 
     # -- schema -----------------------------------------------------------------------------

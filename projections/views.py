@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from ledger.access import SYSTEM, Detail, Permission, Principal, Role, hidden_ac
 from ledger.application import Ledger
 from ledger.errors import Forbidden, InvalidInput, Unavailable
 from ledger.rules import OUT_OF_RANGE, year_in_range
+from ledger.texts import REF_KEY
 from projections import queries
 from projections.asof import AsOf, AsOfReplays, position_at
 from projections.feed import feed
@@ -49,7 +51,7 @@ class Views:
     ) -> None:
         self.ledger = ledger
         self.runner = runner
-        self.replays = AsOfReplays(ledger.recorder)
+        self.replays = AsOfReplays(ledger.recorder, max_building=ledger.settings.max_concurrent_as_of)
         self.wait_seconds = wait_seconds
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -103,7 +105,8 @@ class Views:
     def _read(self, who: Principal, as_of: AsOf, name: str, fn: Callable[..., Any]) -> Any:
         who.require(Permission.read)
         runner, position, today = self.resolve(as_of)
-        with runner.engine.connect() as conn:
+        # A replay is one in-memory connection: one reader at a time.
+        with runner.exclusive or nullcontext(), runner.engine.connect() as conn:
             result = fn(conn, runner.live_tables(name, conn), today)
         if isinstance(result, dict):
             result["as_of_position"] = position
@@ -251,7 +254,10 @@ class Views:
         status: str | None = None,
         overdue: bool | None = None,
         as_of: AsOf = None,
+        on: date | None = None,
     ) -> dict[str, Any]:
+        """Every measure, with ``overdue`` judged on the "as of" day (or on ``on``, if
+        that is earlier)."""
         promise_id = str(self.ledger.get_promise(who, promise).id) if promise else None
         return self._read(
             who,
@@ -261,7 +267,7 @@ class Views:
                 "items": queries.measures(
                     conn,
                     t,
-                    today=today,
+                    today=min(today, on) if on else today,
                     station=station,
                     promise_id=promise_id,
                     status=status,
@@ -302,13 +308,18 @@ class Views:
                 page_size=page_size,
                 hidden_actors=hidden,
             )
+        for item in result["items"]:
+            item["note"] = {REF_KEY: item["note"]} if item["note"] else None
+        result["items"] = self.ledger.texts.reveal_many(result["items"])
         if hidden:
             result["withheld"] = "single police entries are not listed outside the police"
         return result
 
     def feed(self, who: Principal, after: int, limit: int) -> dict[str, Any]:
         """Accepted entry events in log order, as far as ``who`` may see single entries."""
-        return feed(self.runner, who, after, limit, self._hidden(who, Detail.entry))
+        return feed(
+            self.runner, who, after, limit, self._hidden(who, Detail.entry), self.ledger.texts
+        )
 
     def status(self, who: Principal) -> list[dict[str, Any]]:
         who.require(Permission.read)

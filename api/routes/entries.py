@@ -16,6 +16,7 @@ from ledger.inputs import (
     ActivityBatchIn,
     ActivityIn,
     CorrectionIn,
+    ErasureIn,
     ObservationBatchIn,
     ObservationIn,
     RetractionIn,
@@ -49,7 +50,7 @@ def entry_router(
 
     @router.get("/{entry_id}", summary=f"The current state of one {kind.noun}")
     def get(entry_id: UUID, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-        return ledger.get_entry(kind, who, entry_id).as_dict()
+        return ledger.read_entry(kind, who, entry_id)
 
     @router.get("/{entry_id}/history", summary=f"Every event of one {kind.noun}, in order")
     def history(entry_id: UUID, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
@@ -66,6 +67,17 @@ def entry_router(
         entry_id: UUID, body: RetractionIn, who: Caller, ledger: LedgerDep
     ) -> dict[str, Any]:
         return ledger.retract_entry(kind, who, entry_id, body).as_dict()
+
+    @router.post(
+        "/{entry_id}/erasure",
+        summary=f"Erase free text from every version of one {kind.noun} (administrators)",
+        description="For personal data that slipped past the screening: the texts are "
+        "deleted from every read and from the database; an erasure record (which fields, "
+        "why, which key; never the text) joins the history, and every Merkle leaf, "
+        "checkpoint and proof stays valid.",
+    )
+    def erase(entry_id: UUID, body: ErasureIn, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
+        return ledger.erase_texts(kind, who, entry_id, body).as_dict()
 
     return router
 

@@ -10,9 +10,20 @@ What is checked, in order, reading the log once (memory does not grow with it):
    checkpoint's root (so a forger who rewrote both an event and its stored leaf
    is still caught), and against an auditor's own earlier checkpoint if given.
 
+4. the erasable texts (``ledger.texts``): every text row must still hash to the
+   reference it is stored under, and every reference in an event must have its row
+   unless an erasure record names it;
+5. that an audit trail exists at all: a log with events but no sealed leaves or no
+   signed checkpoint fails (whoever can empty the audit tables must not get an OK).
+
+Nothing is sealed or signed here (that is ``trygg checkpoint``): verifying must not
+vouch for what it is checking. Events after the last sealed position are counted but
+not checked until they are sealed.
+
 The first problem is reported with its position and one of: ``modified``,
 ``missing``, ``inserted``, ``reordered``, ``truncated``, ``bad_signature``,
-``root_mismatch``.
+``root_mismatch``, ``no_audit_trail``, ``text_modified``, ``text_missing``,
+``text_inserted``.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Engine, select
 
@@ -29,6 +41,7 @@ from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
 from ledger.audit.store import checkpoints, leaves, nodes, seal_state
 from ledger.storage import LogRow, log_pages
+from ledger.texts import commitment, refs_in, texts
 
 PAGE = 5000
 
@@ -54,6 +67,10 @@ class VerifyReport:
     events: int = 0
     leaves: int = 0
     checkpoints: int = 0
+    unsealed: int = 0  # events after the last sealed position (checked once sealed)
+    texts: int = 0  # text rows checked against their references
+    erased_fields: int = 0  # fields named by erasure records
+    erased_texts: int = 0  # texts those records erased
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -70,6 +87,10 @@ class VerifyReport:
             "events": self.events,
             "leaves": self.leaves,
             "checkpoints": self.checkpoints,
+            "unsealed": self.unsealed,
+            "texts": self.texts,
+            "erased_fields": self.erased_fields,
+            "erased_texts": self.erased_texts,
             "first_problem": self.first.as_dict() if self.first else None,
             "problems": [p.as_dict() for p in self.problems[:20]],
         }
@@ -163,7 +184,8 @@ def verify_ledger(
 
     # 2 and 3. One merged walk over events and sealed leaves.
     tree = TreeBuilder()
-    events = _events(recorder)
+    references = _References()
+    events = references.watching(_events(recorder))
     sealed = _sealed(engine)
     event = next(events, None)
     leaf = next(sealed, None)
@@ -246,6 +268,25 @@ def verify_ledger(
             None,
             report.leaves,
         )
+    while event is not None:  # the unsealed tail: its texts are referenced too
+        report.unsealed += 1
+        event = next(events, None)
+    if report.problems:
+        return report
+    if report.events + report.unsealed and (sealed_size == 0 or not stored):
+        what = "no sealed leaves" if sealed_size == 0 else "no signed checkpoint"
+        problem(
+            "no_audit_trail",
+            f"{report.events + report.unsealed} events exist but there is {what}: "
+            "nothing vouches for them (run `trygg checkpoint` on a trusted copy)",
+            None,
+            None,
+        )
+        return report
+    report.erased_fields = references.erased_fields
+    report.erased_texts = len(references.erased)
+    if _check_texts(engine, references, report, problem):
+        return report
     for size, labels in expected_roots.items():
         if size > tree.size and not report.problems:
             problem(
@@ -255,6 +296,80 @@ def verify_ledger(
                 tree.size,
             )
     return report
+
+
+class _References:
+    """The text references of the entry events walked, and what erasures removed."""
+
+    def __init__(self) -> None:
+        self.referenced: dict[str, int] = {}  # ref -> position of the event holding it
+        self.erased: set[str] = set()
+        self.erased_fields = 0
+
+    def watching(self, events: Iterator[LogRow]) -> Iterator[LogRow]:
+        for event in events:
+            if event[3].startswith(ENTRY_TOPICS):
+                self._note(event[0], event[3], event[4])
+            yield event
+
+    def _note(self, position: int, topic: str, state: bytes) -> None:
+        try:
+            data = orjson.loads(stored_bytes(state))
+        except orjson.JSONDecodeError:
+            return  # a mangled event is reported by the leaf check
+        if not isinstance(data, dict):
+            return
+        if topic.endswith(".Erased"):
+            self.erased.update(r for r in data.get("refs", []) if isinstance(r, str))
+            self.erased_fields += len(data.get("fields", []))
+        for key in ("note", "details", "changes", "reason"):
+            for _, ref in refs_in(data.get(key)):
+                self.referenced.setdefault(ref, position)
+
+
+ENTRY_TOPICS = ("ledger.domain.entries:",)
+
+
+def _check_texts(
+    engine: Engine,
+    references: _References,
+    report: VerifyReport,
+    problem: Callable[[str, str, int | None, int | None], bool],
+) -> bool:
+    """Every stored text against its reference, and every reference against the rows."""
+    seen: set[str] = set()
+    after = ""
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(texts.c.ref, texts.c.salt, texts.c.text)
+                .where(texts.c.ref > after)
+                .order_by(texts.c.ref)
+                .limit(PAGE)
+            ).all()
+        for ref, salt, text in rows:
+            report.texts += 1
+            seen.add(ref)
+            position = references.referenced.get(ref)
+            if position is None:
+                if problem("text_inserted", f"a text no event refers to ({ref[:12]}…)", None, None):
+                    return True
+            elif commitment(bytes(salt), text) != ref:
+                detail = f"the text of the event at position {position} was changed"
+                if problem("text_modified", detail, position, None):
+                    return True
+        if len(rows) < PAGE:
+            break
+        after = rows[-1][0]
+    for ref, position in references.referenced.items():
+        if ref not in seen and ref not in references.erased:
+            detail = (
+                f"a text of the event at position {position} is gone, and no erasure "
+                "record names it"
+            )
+            if problem("text_missing", detail, position, None):
+                return True
+    return False
 
 
 def _moved(engine: Engine, originator_id: str, version: int, position: int) -> tuple[str, str]:

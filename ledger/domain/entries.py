@@ -6,6 +6,11 @@ current state is the fold of its events, and the history is always readable.
 
 Invariant: event payloads are never shared with aggregate state (every dict is
 copied), so the bytes stored for an event are what was said at that moment.
+
+Free text (notes, reasons, the text details) is never in an event: the event holds a
+reference that commits to it, and the text lives in an erasable side table
+(``ledger.texts``). ``Erased`` records that an administrator erased texts: which
+fields, their references, why (itself a reference) and which key did it.
 """
 
 from __future__ import annotations
@@ -29,12 +34,12 @@ class Entry(LedgerAggregate):
     TYPE_FIELD: ClassVar[str] = ""
 
     # Set by each subclass's "Recorded" event: actor, external_id, content_hash,
-    # retracted, retraction_reason. (Not annotated here: the library would take
-    # class annotations for constructor arguments.)
+    # retracted, retraction_reason, erased_fields. (Not annotated here: the library
+    # would take class annotations for constructor arguments.)
 
     class Corrected(LedgerAggregate.Event):
         changes: dict[str, Any]
-        reason: str
+        reason: dict[str, str]  # a text reference (ledger.texts)
 
         def apply(self, aggregate: LedgerAggregate) -> None:
             assert isinstance(aggregate, Entry)
@@ -42,14 +47,28 @@ class Entry(LedgerAggregate):
                 setattr(aggregate, name, dict(value) if isinstance(value, dict) else value)
 
     class Retracted(LedgerAggregate.Event):
-        reason: str
+        reason: dict[str, str]  # a text reference (ledger.texts)
 
         def apply(self, aggregate: LedgerAggregate) -> None:
             assert isinstance(aggregate, Entry)
             aggregate.retracted = True
             aggregate.retraction_reason = self.reason
 
-    def correct(self, changes: dict[str, Any], reason: str) -> None:
+    class Erased(LedgerAggregate.Event):
+        """Texts of this entry were erased: the fields named, the references whose texts
+        were deleted, why (a reference too) and by which key. Never the text."""
+
+        fields: list[str]
+        refs: list[str]
+        reason: dict[str, str]
+        by: str
+
+        def apply(self, aggregate: LedgerAggregate) -> None:
+            assert isinstance(aggregate, Entry)
+            erased = getattr(aggregate, "erased_fields", [])
+            aggregate.erased_fields = sorted({*erased, *self.fields})
+
+    def correct(self, changes: dict[str, Any], reason: dict[str, str]) -> None:
         self.ensure_not_retracted()
         unknown = sorted(set(changes) - self.CORRECTABLE)
         if unknown:
@@ -65,15 +84,17 @@ class Entry(LedgerAggregate):
             reason=reason,
         )
 
-    def retract(self, reason: str) -> None:
+    def retract(self, reason: dict[str, str]) -> None:
         self.ensure_not_retracted()
         self.trigger_event(self.Retracted, reason=reason)
+
+    def erase(self, fields: list[str], refs: list[str], reason: dict[str, str], by: str) -> None:
+        self.trigger_event(self.Erased, fields=list(fields), refs=list(refs), reason=reason, by=by)
 
     def ensure_not_retracted(self) -> None:
         if self.retracted:
             raise EntryRetracted(
-                f"this {type(self).__name__.lower()} was retracted ({self.retraction_reason}); "
-                "it cannot change any more"
+                f"this {type(self).__name__.lower()} was retracted; it cannot change any more"
             )
 
     def state(self) -> dict[str, Any]:
@@ -84,7 +105,8 @@ class Entry(LedgerAggregate):
         }
 
     def as_dict(self) -> dict[str, Any]:
-        """Current state as one flat object (what ``GET /v1/<entries>/{id}`` returns)."""
+        """Current state as one flat object (what ``GET /v1/<entries>/{id}`` returns, once
+        its text references are revealed, ``ledger.texts``)."""
         return {
             "id": str(self.id),
             "actor": self.actor,
@@ -93,6 +115,7 @@ class Entry(LedgerAggregate):
             **self.state(),
             "status": "retracted" if self.retracted else "active",
             "retraction_reason": self.retraction_reason,
+            "erased_fields": list(getattr(self, "erased_fields", [])),
             "version": self.version,
             "recorded_at": self.created_on.isoformat(),
             "updated_at": self.modified_on.isoformat(),
@@ -121,7 +144,7 @@ class Activity(Entry):
         ended_at: str | None,
         staff_count: int,
         details: dict[str, Any],
-        note: str | None,
+        note: dict[str, str] | None,
         content_hash: str,
     ) -> None:
         self.actor = actor
@@ -158,7 +181,7 @@ class Observation(Entry):
         observed_at: str,
         count: int,
         severity: str,
-        note: str | None,
+        note: dict[str, str] | None,
         content_hash: str,
     ) -> None:
         self.actor = actor

@@ -6,6 +6,9 @@ import sys
 
 from sqlalchemy import text
 
+from ledger.access import Principal, Role
+from ledger.entry_service import ACTIVITY
+from ledger.inputs import ActivityIn
 from tests.e2e.live import trygg
 from tests.factories import activity
 
@@ -117,6 +120,8 @@ def test_offline_audit_with_the_standalone_verifier(client, keys, tmp_path, regi
 
 def test_cli_verify_and_export(registry, keys, client, cli_env, tmp_path):
     post_some(client, keys, 0, 5)
+    signed = trygg("checkpoint", env=cli_env)
+    assert "Signed a checkpoint" in signed.stdout
     ok = trygg("verify", env=cli_env)
     assert "OK" in ok.stdout
     out = tmp_path / "log.ndjson"
@@ -152,3 +157,39 @@ def test_cli_verify_and_export(registry, keys, client, cli_env, tmp_path):
     failed = trygg("verify", "--checkpoint", str(earlier), env=cli_env, check=False)
     assert failed.returncode == 1
     assert "missing" in failed.stderr
+
+
+def test_verify_never_signs_so_a_rewrite_with_an_emptied_audit_trail_fails(registry, cli_env):
+    """Issue #10: verify used to seal and sign first, so after an event was changed and
+    the audit tables emptied, it vouched for the forgery. (No server runs here: its
+    sealer would seal whatever it finds.)"""
+    who = Principal("k", Role.partner, "vasttrafik")
+    for n in range(5):
+        registry.ledger.record_entry(ACTIVITY, who, ActivityIn.model_validate(activity(n)))
+    trygg("checkpoint", env=cli_env)
+    assert trygg("verify", env=cli_env).returncode == 0
+    table = registry.ledger.events_table
+    if not registry.database.is_sqlite:
+        table = f'"{registry.database.schema}"."{table}"'
+    old, new = '"staff_count":2', '"staff_count":8'
+    if registry.database.is_sqlite:
+        rewrite = f"UPDATE {table} SET state = replace(state, :old, :new)"
+    else:
+        rewrite = (
+            f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+            ":old, :new), 'UTF8')"
+        )
+    with registry.engine.begin() as conn:
+        conn.execute(text(rewrite), {"old": old, "new": new})
+        for audit_table in (
+            "trygg_checkpoints",
+            "trygg_merkle_nodes",
+            "trygg_merkle_leaves",
+        ):
+            conn.execute(text(f"DELETE FROM {audit_table}"))
+        conn.execute(text("UPDATE trygg_seal_state SET position = 0, tree_size = 0"))
+    failed = trygg("verify", env=cli_env, check=False)
+    assert failed.returncode == 1
+    assert "no_audit_trail" in failed.stderr
+    with registry.engine.connect() as conn:  # and it signed nothing
+        assert conn.execute(text("SELECT count(*) FROM trygg_checkpoints")).scalar_one() == 0

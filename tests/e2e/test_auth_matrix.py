@@ -60,6 +60,8 @@ ALLOWED = {
     ("GET", "/v1/audit/proofs/consistency"): AUDIT,
     ("POST", "/v1/observations/{entry_id}/corrections"): PARTNER,
     ("POST", "/v1/observations/{entry_id}/retraction"): PARTNER,
+    ("POST", "/v1/activities/{entry_id}/erasure"): ADMIN,
+    ("POST", "/v1/observations/{entry_id}/erasure"): ADMIN,
 }
 PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -95,9 +97,11 @@ def world(client, keys, registry):
         },
         headers=keys.header("admin"),
     ).json()
-    act = client.post("/v1/activities", json=activity(999), headers=keys.header("partner")).json()
+    act = client.post(
+        "/v1/activities", json=activity(999, note="Lugnt"), headers=keys.header("partner")
+    ).json()
     obs = client.post(
-        "/v1/observations", json=observation(999), headers=keys.header("partner")
+        "/v1/observations", json=observation(999, note="Klotter"), headers=keys.header("partner")
     ).json()
     client.post("/v1/audit/checkpoints", headers=keys.header("admin"))  # seal what is there
     return {
@@ -158,6 +162,8 @@ def request_for(method, path, world, n):
         },
         "/v1/activities/{entry_id}/retraction": {"reason": "duplicate", "expected_version": 1},
         "/v1/observations/{entry_id}/retraction": {"reason": "duplicate", "expected_version": 1},
+        "/v1/activities/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
+        "/v1/observations/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
     }
     return url, bodies.get(path) if method == "POST" else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -133,3 +134,33 @@ def test_a_body_that_trickles_gets_408_and_others_are_served(tmp_path):
         assert answer.startswith("HTTP/1.1 408"), answer
         assert "request_timeout" in answer
         assert waited < 10
+
+
+def test_many_as_of_reads_at_once_get_answers_or_503_never_500(client, keys, registry):
+    h = keys.header("partner")
+    positions = [
+        client.post("/v1/activities", json=activity(n), headers=h).json()["position"]
+        for n in range(1, 25)
+    ]
+    steering = keys.header("steering")
+
+    def read(position: int):
+        return client.get(
+            "/v1/stations/lerum/summary", params={"as_of": str(position)}, headers=steering
+        )
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(read, positions))
+        health = client.get("/healthz")
+    statuses = {r.status_code for r in answers}
+    assert statuses <= {200, 503}, statuses
+    assert 200 in statuses
+    for r in answers:
+        if r.status_code == 503:
+            assert int(r.headers["Retry-After"]) >= 1
+            assert r.json()["code"] == "unavailable"
+        else:
+            assert r.json()["as_of_position"] in positions
+    assert health.status_code == 200
+    # Once the crowd has gone, every point answers.
+    assert read(positions[3]).status_code == 200

@@ -25,6 +25,7 @@ from ledger.inputs import (
     parse,
 )
 from ledger.storage import event_positions
+from ledger.texts import Sealer
 from tests.factories import activity, in_future, observation
 
 HOSTS = Principal("k-test", Role.partner, "vasttrafik")
@@ -59,9 +60,9 @@ def test_a_new_entry_is_stored_as_the_aggregate_itself_would_store_it(system, ki
     entry = parse(model, body)
     at = datetime(2022, 3, 1, 12, 0, tzinfo=UTC)
     entry_id = kind.entry_id("vasttrafik", entry)
+    fields = Sealer(str(entry_id)).payload(entry.model_dump(mode="json", exclude={"actor"}))
     with recording_time(at):
-        direct = kind.recorded(entry_id, "vasttrafik", entry, "digest")
-        fields = entry.model_dump(mode="json", exclude={"actor"})
+        direct = kind.recorded(entry_id, "vasttrafik", fields, "digest")
         aggregate = kind.aggregate(actor="vasttrafik", content_hash="digest", **fields)
     (via_aggregate,) = aggregate.collect_events()
     mapper = system.ledger.mapper

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from ledger.access import SYSTEM, Principal, Role
-from ledger.entry_service import ACTIVITY, OBSERVATION
+from ledger.entry_service import ACTIVITY, OBSERVATION, _sealed_recorded
 from ledger.inputs import (
     ActionPlanIn,
     ActivityIn,
@@ -499,3 +499,39 @@ def test_a_rebuilt_generation_has_every_index_of_its_definition(scenario, regist
     for table in tables.all():
         built = {i["name"] for i in inspector.get_indexes(table.name)}
         assert {i.name for i in table.indexes} <= built, table.name
+
+
+def test_a_nul_that_got_into_the_log_parks_on_postgresql_and_the_rest_is_shown(registry):
+    """The original failure: a NUL in a note (PostgreSQL refuses it in text columns).
+    Screening now keeps it out, so it is written behind the door, as old data or a
+    future bug would: the event parks, the entries after it are shown."""
+    ledger = registry.ledger
+    good = ledger.record_entry(
+        ACTIVITY,
+        *act(HOSTS, "ok-1", "patrol", "lerum", "2021-09-06T16:00:00+02:00", None),
+    )
+    _, valid = act(HOSTS, "nul-1", "patrol", "lerum", "2021-09-07T16:00:00+02:00", None)
+    entry = valid.model_copy(update={"external_id": "nul\x00-1"})  # past the door
+    entry_id = ACTIVITY.entry_id("vasttrafik", entry)
+    bad_event, _ = _sealed_recorded(ACTIVITY, entry_id, "vasttrafik", entry, "digest")
+    bad = ledger._append([bad_event], [])[0].notification.id
+    after = ledger.record_entry(
+        ACTIVITY,
+        *act(HOSTS, "ok-2", "patrol", "lerum", "2021-09-08T16:00:00+02:00", None),
+    )
+    runner = ProjectionRunner(ledger.recorder, registry.engine)
+    runner.catch_up_all()
+    status = {s.name: s for s in runner.status()}
+    if registry.database.is_sqlite:
+        assert status["activities"].parked == ()  # SQLite keeps the NUL: nothing to park
+    else:
+        assert status["activities"].parked == (bad,)
+        assert status["activities"].as_dict()["state"] == "degraded"
+    assert status["activities"].position == runner.head()
+    views = Views(ledger, runner)
+    listed = views.entries(
+        SYSTEM, "activities", filters={}, start=None, end=None, page=1, page_size=50
+    )
+    shown = {i["external_id"] for i in listed["items"]}
+    assert {"ok-1", "ok-2"} <= shown
+    assert good.position < bad < after.position
