@@ -242,6 +242,15 @@ def projections_status() -> None:
         )
 
 
+def _projection_names(runtime, name: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+    """The projection named (all when ``None``); exits 2 naming the known ones if unknown."""
+    known = list(runtime.runner.projections)
+    if name is not None and name not in known:
+        err.print(f"[red]error:[/] no projection {name!r}; known: {', '.join(known)}")
+        raise typer.Exit(2)
+    return [name] if name else known
+
+
 @projections_app.command("retry")
 def projections_retry(
     name: Annotated[str | None, typer.Argument(help="one projection (default: all)")] = None,
@@ -250,14 +259,7 @@ def projections_retry(
     fix. Exit 1 if any still fail (they stay parked, with their new error)."""
     runtime = _runtime()
     try:
-        names = [name] if name else list(runtime.runner.projections)
-        unknown = [n for n in names if n not in runtime.runner.projections]
-        if unknown:
-            err.print(
-                f"[red]error:[/] no projection {unknown[0]!r}; "
-                f"known: {', '.join(runtime.runner.projections)}"
-            )
-            raise typer.Exit(2)
+        names = _projection_names(runtime, name)
         still = 0
         for n in names:
             fixed, left = runtime.runner.retry_parked(n)
@@ -281,14 +283,7 @@ def projections_rebuild(
 
     runtime = _runtime()
     try:
-        names = [name] if name else list(runtime.runner.projections)
-        unknown = [n for n in names if n not in runtime.runner.projections]
-        if unknown:
-            err.print(
-                f"[red]error:[/] no projection {unknown[0]!r}; "
-                f"known: {', '.join(runtime.runner.projections)}"
-            )
-            raise typer.Exit(2)
+        names = _projection_names(runtime, name)
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),

@@ -128,3 +128,16 @@ def test_import_csv_with_a_bad_row_names_it_and_stores_nothing(registry, cli_env
         for n in registry.ledger.recorder.select_notifications(start=1, limit=100)
         if "Activity" in n.topic
     ] == []
+
+
+def test_import_csv_cells_pass_the_same_door(registry, cli_env, tmp_path):
+    """Issue #10: control and bidi characters in CSV cells are refused by row and field."""
+    bad = CSV + "vt-c3,security_host_shift,lerum,,2021-10-03T16:00:00+02:00,,2,lugnt\x0bkväll,\n"
+    bad += "vt-c4,security_host_shift,lerum,,2021-10-04T16:00:00+02:00,,2,\u202eevalp,\n"
+    path = tmp_path / "controls.csv"
+    path.write_text(bad, encoding="utf-8")
+    r = trygg("import", str(path), "--actor", "vasttrafik", env=cli_env, check=False)
+    assert r.returncode == 1
+    assert "row 4: note" in r.stderr
+    assert "row 5: note" in r.stderr
+    assert "nothing was stored" in r.stderr

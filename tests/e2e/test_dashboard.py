@@ -559,3 +559,37 @@ def test_exports_neutralise_formulas_in_headers_and_after_semicolons(
     cells = [c for c in book.active[1] if c.value == "=HYPERLINK(x)"]
     assert cells
     assert all(c.data_type == "s" for c in cells)
+
+
+def test_parked_events_are_said_everywhere_the_views_are_read(client, keys, data, registry):
+    """Issue #10: an event the views could not apply is reported, loudly: the projections'
+    state, /metrics, and a banner on every dashboard page."""
+    runner = client.app.state.runtime.runner
+    projection = runner.projections["activities"]
+    original = projection.apply
+
+    def refuse(conn, tables, events):
+        if any(e.data.get("external_id") == "vt-parked" for e in events):
+            raise ValueError("cannot project this event")
+        return original(conn, tables, events)
+
+    projection.apply = refuse
+    try:
+        h = keys.header("partner")
+        parked = client.post("/v1/activities", json=activity(500, external_id="vt-parked"), headers=h)
+        later = client.post("/v1/activities", json=activity(501), headers=h).json()
+        listed = client.get("/v1/activities", params={"min_position": later["position"]}, headers=h)
+        assert listed.status_code == 200  # the views went on past the bad event
+        status = {
+            s["name"]: s for s in client.get("/v1/projections", headers=h).json()["items"]
+        }["activities"]
+        assert status["state"] == "degraded"
+        assert status["parked"] == [parked.json()["position"]]
+        assert 'trygg_projection_parked{projection="activities"} 1' in client.get("/metrics").text
+        sign_in(client, keys.steering)
+        page = client.get("/")
+        assert "1 händelser kunde inte visas" in page.text
+    finally:
+        projection.apply = original
+    assert runner.retry_parked("activities") == (1, 0)
+    assert "kunde inte visas" not in client.get("/").text
