@@ -71,6 +71,12 @@ STRUCTURED_FIELDS = frozenset(
     }
 )
 
+#: Longer than any field allows (the longest take 1,000): refused before it is screened,
+#: so one request cannot make the screening work for long.
+MAX_TEXT = 10_000
+#: Deeper than any command nests (a batch item's details: 3 levels).
+MAX_DEPTH = 16
+
 _FORBIDDEN_SINGLE_LINE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
@@ -104,6 +110,8 @@ def describe(char: str) -> str:
 def clean_text(value: str, *, multiline: bool) -> tuple[str, str | None]:
     """``value`` NFC-normalised (line ends folded in multi-line text), and why it is
     refused (``None`` when it is fine)."""
+    if len(value) > MAX_TEXT:
+        return value, f"is longer than {MAX_TEXT} characters"
     if multiline and "\r" in value:
         value = value.replace("\r\n", "\n")
     forbidden = _FORBIDDEN_MULTILINE if multiline else _FORBIDDEN_SINGLE_LINE
@@ -129,6 +137,9 @@ def clean_tree(
     and key cleaned, and every problem found (all of them, not just the first)."""
     if problems is None:
         problems = []
+    if len(loc) > MAX_DEPTH:
+        problems.append(TextProblem(loc, f"is nested more than {MAX_DEPTH} levels deep"))
+        return None, problems
     if isinstance(data, str):
         name = _field_name(loc)
         text, why = clean_text(data, multiline=name in MULTILINE_FIELDS)

@@ -74,7 +74,9 @@ def plain(text: str) -> str:
 
 # -- identity numbers ------------------------------------------------------------------------
 
-_DIGIT_CHAIN = re.compile(r"\d+(?:(?: *[-+./] *| +)\d+)*")
+# Every pattern starts where a match may start (a look-behind) and never backtracks into
+# a run it has taken: screening time stays linear in the length of the text.
+_DIGIT_CHAIN = re.compile(r"(?<!\d)\d++(?:(?: *[-+./] *| +)\d++)*+")
 _GROUP = re.compile(r"\d+")
 
 
@@ -153,7 +155,9 @@ def _has_phone_number(text: str) -> bool:
 
 _AT = r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|snabel-?a)\s*[)\]}>]\s*|\s+(?:at|snabel-?a)\s+)"
 _DOT = r"(?:\.|\s*[(\[{<]\s*(?:dot|punkt)\s*[)\]}>]\s*|\s+(?:dot|punkt)\s+)"
-_EMAIL = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-z]{{2,}}\b", re.IGNORECASE)
+_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]++{_AT}[\w-]++(?:{_DOT}[\w-]++)*{_DOT}[a-z]{{2,}}\b", re.IGNORECASE
+)
 _BARE_AT = re.compile(r"\w@\w|(?<![\w@])@[A-Za-z_]\w{2,}")
 
 

@@ -112,3 +112,26 @@ def test_timestamps_outside_the_computable_years_are_refused(started_at, why):
         parse(ActivityIn, activity(started_at=started_at, ended_at=None))
     assert why in caught.value.detail
     assert "started_at" in fields(caught.value)
+
+
+def test_huge_or_deeply_nested_input_is_refused_before_it_costs_anything():
+    with pytest.raises(InvalidInput) as caught:
+        parse(ActivityIn, activity(note="a" * 4_000_000))
+    assert "longer than" in caught.value.detail
+    nested: list = []
+    for _ in range(5000):
+        nested = [nested]
+    with pytest.raises(InvalidInput) as caught:
+        parse(ActivityIn, activity(details={"conversations": nested}))
+    assert "nested" in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [("a" * 9_999, False), ("1" * 9_999, False), ("1 " * 4_999, False), ("@a" * 4_999, True)],
+)
+def test_screening_reads_hostile_text_in_one_pass(text, refused):
+    """Each pattern starts only where a match may start and never backtracks into a run
+    (ledger/screening.py); a quadratic pattern would take minutes on these."""
+    _, problems = clean_tree({"note": text})
+    assert bool(problems) is refused
