@@ -15,6 +15,7 @@ from eventsourcing.application import Application
 
 from ledger.domain import Actor, Station
 from ledger.entry_service import EntryCommands
+from ledger.eventstore import LedgerRecorder, ledger_recorder
 from ledger.registry_service import RegistryCommands
 from ledger.settings import Settings
 from ledger.storage import Database
@@ -59,9 +60,14 @@ class Ledger(RegistryCommands, EntryCommands, Application[Any]):
             listener()
 
     @property
+    def store(self) -> LedgerRecorder:
+        """The event store, with what the ledger asks of it beyond the library's API."""
+        return ledger_recorder(self.recorder)
+
+    @property
     def events_table(self) -> str:
-        return str(getattr(self.recorder, "events_table_name", "stored_events"))
+        return self.store.events_table
 
     def last_position(self) -> int:
         """The position of the newest event in the log (0 when empty)."""
-        return self.recorder.max_notification_id() or 0
+        return self.store.head()

@@ -40,7 +40,6 @@ from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, CorrectionIn, ErasureIn, ObservationIn, RetractionIn, parse
 from ledger.receipts import BatchItemResult, BatchReceipt, Receipt, leaf_hash_for
 from ledger.rules import check_activity_times, check_observation_time
-from ledger.storage import event_positions, first_events
 from ledger.taxonomy import ActivityKind
 from ledger.texts import (
     ERASED,
@@ -307,7 +306,7 @@ class EntryCommands:
         """Every event of one entry, in order, with its log position and recording time,
         and its texts (an erased text reads as ``None``)."""
         self.get_entry(kind, who, entry_id)
-        positions = event_positions(self.recorder, entry_id)
+        positions = self.store.event_positions(entry_id)
         history = []
         for event in self.events.get(entry_id):
             payload = {
@@ -382,7 +381,7 @@ class EntryCommands:
             raise InvalidInput(errors)
 
     def _replay_receipt(self: Ledger, entry_id: UUID, digest: str, entry: EntryIn) -> Receipt:
-        found = first_events(self.recorder, [entry_id])
+        found = self.store.first_events([entry_id])
         if entry_id not in found:  # pragma: no cover - an IntegrityError implies a first event
             raise VersionConflict("a concurrent write interfered; retry")
         position, stored = found[entry_id]
@@ -408,7 +407,7 @@ class EntryCommands:
         digests: list[str],
         entries: list[EntryIn],
     ) -> dict[UUID, tuple[int, Any, Any]]:
-        found = first_events(self.recorder, unique_ids)
+        found = self.store.first_events(unique_ids)
         stored = {}
         for entry_id, (position, stored_event) in found.items():
             stored[entry_id] = (position, self.mapper.to_domain_event(stored_event), stored_event)

@@ -1,30 +1,22 @@
 """One database URL → the event store's environment and a SQLAlchemy engine.
 
 The event store uses the ``eventsourcing`` library's own SQLite and PostgreSQL
-modules; everything else (API keys, read models, tracking) uses SQLAlchemy on
-the same database. ``event_positions`` reads the log positions of one
-aggregate's events, which the library's ``select_events`` does not return.
+modules, extended in ``ledger.eventstore``; everything else (API keys, read models,
+tracking, texts) uses SQLAlchemy on the same database. ``bulk_insert`` writes many
+rows of those tables at the driver's speed.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import psycopg
 import sqlalchemy.exc
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg import sql
 from psycopg.conninfo import make_conninfo
-from psycopg.rows import tuple_row
 from sqlalchemy import Connection, Date, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
@@ -146,164 +138,6 @@ def pg_conninfo(url: str) -> str:
         password=u.password or None,
         dbname=u.database or "postgres",
     )
-
-
-#: One row of the notification log: (position, originator_id as the canonical hyphenated
-#: lower-case UUID string, version, topic, stored state bytes).
-LogRow = tuple[int, str, int, str, bytes]
-
-
-_HEX32 = re.compile(r"[0-9a-f]{32}")
-
-
-def _canonical_id(value: Any) -> str:
-    """The library stores SQLite ids as 32 lower-case hex digits: slice them into the
-    canonical form. Anything else (a row edited behind the service's back) goes through
-    ``UUID``, or stays as it is, so that verification reports it instead of crashing."""
-    if isinstance(value, str) and _HEX32.fullmatch(value):
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def log_page(
-    recorder: ApplicationRecorder,
-    after: int,
-    limit: int,
-    *,
-    stop: int | None = None,
-    topics: tuple[str, ...] = (),
-) -> list[LogRow]:
-    """Up to ``limit`` events after position ``after`` (exclusive) and up to ``stop``
-    (inclusive), in log order, as plain tuples.
-
-    The same query as the library's ``select_notifications``, without building a
-    ``Notification`` and a ``UUID`` for every row, which was a tenth of a rebuild's time.
-    """
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        statement = (
-            "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608 (library table name)
-            f"FROM {recorder.events_table_name} WHERE rowid>?"
-        )
-        params: list[Any] = [after]
-        if stop is not None:
-            statement += " AND rowid<=?"
-            params.append(stop)
-        if topics:
-            statement += f" AND topic IN ({','.join('?' * len(topics))})"
-            params += topics
-        statement += " ORDER BY rowid LIMIT ?"
-        params.append(limit)
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(statement, params)
-            rows = c.fetchall()
-        return [(r[0], _canonical_id(r[1]), r[2], r[3], r[4]) for r in rows]
-    if isinstance(recorder, PostgresApplicationRecorder):
-        query = sql.SQL(
-            "SELECT notification_id, originator_id::text, originator_version, topic, state "
-            "FROM {}.{} WHERE notification_id>%s"
-        ).format(
-            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
-        )
-        params = [after]
-        if stop is not None:
-            query += sql.SQL(" AND notification_id<=%s")
-            params.append(stop)
-        if topics:
-            query += sql.SQL(" AND topic = ANY(%s)")
-            params.append(list(topics))
-        query += sql.SQL(" ORDER BY notification_id LIMIT %s")
-        params.append(limit)
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.row_factory = tuple_row  # type: ignore[assignment]
-            curs.execute(query, params, prepare=True)
-            return curs.fetchall()  # type: ignore[return-value]
-    raise TypeError(f"unsupported recorder {type(recorder).__name__}")
-
-
-def log_pages(
-    recorder: ApplicationRecorder,
-    after: int,
-    page_size: int,
-    *,
-    stop: int | None = None,
-    topics: tuple[str, ...] = (),
-) -> Iterator[list[LogRow]]:
-    """Successive ``log_page`` pages after ``after`` up to ``stop``: memory holds one page
-    at a time, whatever the length of the log."""
-    while True:
-        batch = log_page(recorder, after, page_size, stop=stop, topics=topics)
-        if not batch:
-            return
-        yield batch
-        if len(batch) < page_size:
-            return
-        after = batch[-1][0]
-
-
-def event_positions(recorder: ApplicationRecorder, originator_id: UUID) -> dict[int, int]:
-    """Map each version of one aggregate to its position in the notification log."""
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT originator_version, rowid FROM {recorder.events_table_name} "  # noqa: S608 (library table name)
-                "WHERE originator_id=?",
-                (originator_id.hex,),
-            )
-            return {row[0]: row[1] for row in c.fetchall()}
-    if isinstance(recorder, PostgresApplicationRecorder):
-        query = sql.SQL(
-            "SELECT originator_version, notification_id FROM {}.{} WHERE originator_id=%s"
-        ).format(
-            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
-        )
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (originator_id,))
-            return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
-    raise TypeError(f"unsupported recorder {type(recorder).__name__}")
-
-
-def first_events(
-    recorder: ApplicationRecorder, originator_ids: list[UUID]
-) -> dict[UUID, tuple[int, StoredEvent]]:
-    """The first stored event (version 1) and its position for each id that exists.
-
-    One query per 500 ids: a replayed batch of 1,000 items costs two round trips.
-    """
-    found: dict[UUID, tuple[int, StoredEvent]] = {}
-    for start in range(0, len(originator_ids), 500):
-        chunk = originator_ids[start : start + 500]
-        if isinstance(recorder, SQLiteApplicationRecorder):
-            marks = ",".join("?" * len(chunk))
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(
-                    "SELECT rowid, originator_id, topic, state "  # noqa: S608 (library table name)
-                    f"FROM {recorder.events_table_name} "
-                    f"WHERE originator_version=1 AND originator_id IN ({marks})",
-                    [i.hex for i in chunk],
-                )
-                rows = [(r[0], UUID(r[1]), r[2], r[3]) for r in c.fetchall()]
-        elif isinstance(recorder, PostgresApplicationRecorder):
-            query = sql.SQL(
-                "SELECT notification_id, originator_id, topic, state FROM {}.{} "
-                "WHERE originator_version=1 AND originator_id = ANY(%s)"
-            ).format(
-                sql.Identifier(recorder.datastore.schema),
-                sql.Identifier(recorder.events_table_name),
-            )
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (chunk,))
-                rows = [
-                    (r["notification_id"], r["originator_id"], r["topic"], bytes(r["state"]))
-                    for r in curs.fetchall()
-                ]
-        else:
-            raise TypeError(f"unsupported recorder {type(recorder).__name__}")
-        for position, oid, topic, state in rows:
-            found[oid] = (position, StoredEvent(oid, 1, topic, state))
-    return found
 
 
 def bulk_insert(

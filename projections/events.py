@@ -7,14 +7,13 @@ lets catch-up run at tens of thousands of events per second.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import Notification
 
-from ledger.storage import LogRow, log_pages
+from ledger.eventstore import LogRow
 
 PAGE_SIZE = 1000
 
@@ -60,16 +59,3 @@ def decode(notification: Notification) -> LogEvent:
             notification.state,
         )
     )
-
-
-def read_pages(
-    recorder: ApplicationRecorder,
-    after: int,
-    *,
-    stop: int | None = None,
-    page_size: int = PAGE_SIZE,
-    topics: tuple[str, ...] = (),
-) -> Iterator[list[LogEvent]]:
-    """Pages of events after ``after`` (exclusive) up to ``stop`` (inclusive), in log order."""
-    for batch in log_pages(recorder, after, page_size, stop=stop, topics=topics):
-        yield [decode_row(row) for row in batch]

@@ -51,8 +51,8 @@ from sqlalchemy import (
     update,
 )
 
+from ledger.eventstore import LogRow, ledger_recorder
 from ledger.failpoints import crash_point
-from ledger.storage import LogRow, log_page
 from projections.base import Projection, Tables
 from projections.events import PAGE_SIZE, decode_row
 from projections.registry import all_projections
@@ -167,6 +167,7 @@ class ProjectionRunner:
         page_size: int = PAGE_SIZE,
     ) -> None:
         self.recorder = recorder
+        self.store = ledger_recorder(recorder)
         self.engine = engine
         self.projections = projections or all_projections()
         self.page_size = page_size
@@ -248,7 +249,7 @@ class ProjectionRunner:
     # -- applying the log -------------------------------------------------------------------
 
     def head(self) -> int:
-        return self.recorder.max_notification_id() or 0
+        return self.store.head()
 
     def position(self, name: str, generation: int, conn: Connection | None = None) -> int:
         if conn is None:
@@ -276,7 +277,7 @@ class ProjectionRunner:
                 seen = self.position(name, generation, conn)
                 if seen >= stop:
                     return 0
-                rows = log_page(self.recorder, seen, page_size, stop=stop, topics=projection.topics)
+                rows = self.store.log_page(seen, page_size, stop=stop, topics=projection.topics)
                 full = len(rows) == page_size
                 new_position = rows[-1][0] if full else stop
                 projection.apply(conn, tables, [decode_row(r) for r in rows])
@@ -387,7 +388,7 @@ class ProjectionRunner:
             ).scalars().all()
         fixed = 0
         for position in positions:
-            rows = log_page(self.recorder, position - 1, 1, stop=position)
+            rows = self.store.log_page(position - 1, 1, stop=position)
             where = (
                 (parked.c.name == name)
                 & (parked.c.generation == generation)

@@ -40,7 +40,7 @@ from ledger.audit.checkpoint import CheckpointError, VerifierKey, verify_checkpo
 from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
 from ledger.audit.store import checkpoints, leaves, nodes, seal_state
-from ledger.storage import LogRow, log_pages
+from ledger.eventstore import LogRow, ledger_recorder, log_pages
 from ledger.texts import commitment, refs_in, texts
 
 PAGE = 5000
@@ -98,7 +98,7 @@ class VerifyReport:
 
 def _events(recorder: ApplicationRecorder, stop: int | None = None) -> Iterator[LogRow]:
     """(position, originator_id, version, topic, state) in log order, a page at a time."""
-    for batch in log_pages(recorder, 0, PAGE, stop=stop):
+    for batch in log_pages(ledger_recorder(recorder), 0, PAGE, stop=stop):
         yield from batch
 
 

@@ -1,4 +1,5 @@
-"""The PostgreSQL event store, with a faster insert of many events.
+"""The PostgreSQL event store: the library's recorder, with a faster insert of many events,
+texts in the events' transaction and the log read as plain rows (``ledger.eventstore``).
 
 The library's recorder sends a batch as one array of a composite type, which psycopg
 writes as text, escaping every byte of every event's state in Python (re.sub) and
@@ -17,20 +18,24 @@ transaction (see ``ledger.eventstore``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
-from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import DictRow, tuple_row
+from psycopg.sql import SQL, Composed, Identifier
 
+from ledger.eventstore import LogRow
+from ledger.eventstore.sqlite import ID_CHUNK
 from ledger.texts import TEXT_TABLE, TextRow
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._table = Identifier(self.datastore.schema, self.events_table_name)
         self._insert_arrays_statement = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
@@ -82,3 +87,54 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             ),
             prepare=True,
         )
+
+    @property
+    def events_table(self) -> str:
+        return self.events_table_name
+
+    def head(self) -> int:
+        return self.max_notification_id() or 0
+
+    def log_page(
+        self, after: int, limit: int, *, stop: int | None = None, topics: tuple[str, ...] = ()
+    ) -> list[LogRow]:
+        query: Composed = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {} WHERE notification_id>%s"
+        ).format(self._table)
+        params: list[Any] = [after]
+        if stop is not None:
+            query += SQL(" AND notification_id<=%s")
+            params.append(stop)
+        if topics:
+            query += SQL(" AND topic = ANY(%s)")
+            params.append(list(topics))
+        query += SQL(" ORDER BY notification_id LIMIT %s")
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.row_factory = tuple_row  # type: ignore[assignment]  # plain tuples: LogRow
+            curs.execute(query, params, prepare=True)
+            return cast(list[LogRow], curs.fetchall())
+
+    def event_positions(self, originator_id: UUID) -> dict[int, int]:
+        query = SQL(
+            "SELECT originator_version, notification_id FROM {} WHERE originator_id=%s"
+        ).format(self._table)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (originator_id,))
+            return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
+
+    def first_events(self, originator_ids: list[UUID]) -> dict[UUID, tuple[int, StoredEvent]]:
+        query = SQL(
+            "SELECT notification_id, originator_id, topic, state FROM {} "
+            "WHERE originator_version=1 AND originator_id = ANY(%s)"
+        ).format(self._table)
+        found: dict[UUID, tuple[int, StoredEvent]] = {}
+        for start in range(0, len(originator_ids), ID_CHUNK):
+            chunk = originator_ids[start : start + ID_CHUNK]
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (chunk,))
+                for r in curs.fetchall():
+                    uid = r["originator_id"]
+                    found[uid] = (r["notification_id"], StoredEvent(uid, 1, r["topic"], bytes(r["state"])))
+        return found

@@ -24,7 +24,6 @@ from ledger.inputs import (
     StationIn,
     parse,
 )
-from ledger.storage import event_positions
 from ledger.texts import Sealer
 from tests.factories import activity, in_future, observation
 
@@ -148,7 +147,7 @@ def test_a_batch_is_stored_in_one_go_with_per_item_results(registry):
     assert [r.index for r in receipt.results] == list(range(50))
     # Each receipt names the position its own event was stored at, in the batch's order.
     for r in receipt.results:
-        assert event_positions(registry.ledger.recorder, r.receipt.id) == {1: r.receipt.position}
+        assert registry.ledger.store.event_positions(r.receipt.id) == {1: r.receipt.position}
 
 
 def test_a_batch_with_one_bad_item_stores_nothing(registry):

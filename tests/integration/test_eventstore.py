@@ -1,0 +1,99 @@
+"""The event-store contract both recorders keep (``ledger.eventstore``), on SQLite and
+PostgreSQL alike: plain log pages, positions, first events, and texts that are written
+and erased in the events' own transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+from sqlalchemy import func, select
+
+from ledger.access import Principal, Role
+from ledger.entry_service import ACTIVITY, _sealed_recorded
+from ledger.eventstore import LedgerRecorder, log_pages
+from ledger.inputs import ActivityIn, CorrectionIn
+from ledger.texts import texts
+from tests.factories import activity
+
+HOSTS = Principal("k", Role.partner, "vasttrafik")
+
+
+def record(system, n, **overrides):
+    return system.ledger.record_entry(
+        ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n, **overrides))
+    )
+
+
+def text_rows(system) -> int:
+    with system.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(texts)).scalar_one()
+
+
+def test_the_recorder_is_a_ledger_recorder(system):
+    assert isinstance(system.ledger.store, LedgerRecorder)
+    assert system.ledger.store.head() == 0
+    assert system.ledger.store.log_page(0, 10) == []
+
+
+def test_log_pages_are_plain_rows_in_log_order(registry):
+    receipts = [record(registry, n) for n in range(7)]
+    store = registry.ledger.store
+    assert store.head() == receipts[-1].position
+    rows = store.log_page(0, 1000)
+    topics = {r[3] for r in rows}
+    assert "ledger.domain.entries:Activity.Recorded" in topics
+    positions = [r[0] for r in rows]
+    assert positions == sorted(positions)
+    entries = store.log_page(0, 1000, topics=("ledger.domain.entries:Activity.Recorded",))
+    assert [r[0] for r in entries] == [r.position for r in receipts]
+    assert [r[1] for r in entries] == [str(r.id) for r in receipts]  # canonical ids
+    assert all(isinstance(r[4], bytes) for r in entries)
+    middle = receipts[3].position
+    assert [r[0] for r in store.log_page(middle - 1, 2, stop=middle)] == [middle]
+    pages = list(log_pages(store, 0, 3, topics=("ledger.domain.entries:Activity.Recorded",)))
+    assert [len(p) for p in pages] == [3, 3, 1]
+
+
+def test_positions_and_first_events(registry):
+    first = record(registry, 1)
+    fix = CorrectionIn(changes={"staff_count": 3}, reason="recount", expected_version=1)
+    second = registry.ledger.correct_entry(ACTIVITY, HOSTS, first.id, fix)
+    store = registry.ledger.store
+    assert store.event_positions(first.id) == {1: first.position, 2: second.position}
+    many = [record(registry, n).id for n in range(2, 8)]
+    unknown = [uuid.uuid4() for _ in range(600)]  # more than one chunk of ids
+    found = store.first_events([first.id, *many, *unknown])
+    assert set(found) == {first.id, *many}
+    position, stored = found[first.id]
+    assert position == first.position
+    assert stored.originator_version == 1
+    assert stored.topic.endswith("Activity.Recorded")
+
+
+def test_texts_are_stored_with_their_event_or_not_at_all(registry):
+    """The text rows go in the events' transaction: a failed insert leaves none behind."""
+    record(registry, 1, note="Klotter i tunneln")
+    assert text_rows(registry) == 1
+    entry = ActivityIn.model_validate(activity(1, note="Annan text"))
+    entry_id = ACTIVITY.entry_id("vasttrafik", entry)
+    event, rows = _sealed_recorded(ACTIVITY, entry_id, "vasttrafik", entry, "digest")
+    assert len(rows) == 1
+    with pytest.raises(IntegrityError):  # version 1 of this id exists
+        registry.ledger.events.put([event], texts=rows)
+    assert text_rows(registry) == 1
+
+
+def test_an_erasure_deletes_its_texts_in_the_records_transaction(registry):
+    receipt = record(registry, 1, note="Klotter i tunneln")
+    (ref,) = [r.ref for r in registry.texts.lookup(_refs(registry)).values()]
+    entry = registry.ledger.repository.get(receipt.id)
+    entry.erase(["note"], [ref], {"$text": ref}, "k")
+    registry.ledger.save(entry, erase=[ref])
+    assert text_rows(registry) == 0
+
+
+def _refs(system) -> list[str]:
+    with system.engine.connect() as conn:
+        return list(conn.execute(select(texts.c.ref)).scalars())
