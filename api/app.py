@@ -13,7 +13,6 @@ from api.metrics import MetricsMiddleware, RequestMetrics
 from api.routes import audit, entries, health, registry, views
 from api.runtime import Runtime
 from ledger.settings import Settings
-from ledger.system import System
 
 DESCRIPTION = """\
 Trygg Ledger holds the joint safety work of a *medborgarlöfte* as an append-only,
@@ -25,19 +24,24 @@ Authenticate with `Authorization: Bearer <API key>`. Errors are JSON:
 """
 
 
-def create_app(settings: Settings | None = None, system: System | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The HTTP app. Given a ``runtime`` (tests do), it serves that one and leaves it open
+    when it stops; otherwise it builds its own from ``settings`` and closes it."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, system)
-        app.state.runtime = runtime
-        app.state.system = runtime.system
-        runtime.start()
+        serving = runtime or Runtime(settings)
+        app.state.runtime = serving
+        if serving.settings.embedded_projections:
+            serving.start()
         try:
             yield
         finally:
-            runtime.stop()
+            if runtime is None:
+                serving.close()
+            else:
+                serving.stop()
 
     app = FastAPI(
         title="Trygg Ledger",

@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.runtime import Runtime
 from ledger.access import Role
-from ledger.errors import FieldError, InvalidInput, LedgerError
+from ledger.errors import LedgerError
 from ledger.settings import Settings
 from ledger.storage import DatabaseUrlError
-from ledger.system import System
 
 app = typer.Typer(
     name="trygg",
@@ -33,9 +33,11 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _system(settings: Settings | None = None) -> System:
+def _runtime(settings: Settings | None = None) -> Runtime:
+    """Every part of the ledger on ``TRYGG_DATABASE_URL`` (or ``settings``), or exit 2
+    with a clear message on a bad database URL."""
     try:
-        return System(settings or Settings())
+        return Runtime(settings or Settings())
     except DatabaseUrlError as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from None
@@ -60,7 +62,7 @@ def serve(
     from api.app import create_app
 
     settings = Settings()
-    _system(settings).close()  # fail fast, with a clear message, on a bad database URL
+    _runtime(settings).close()  # fail fast, with a clear message, on a bad database URL
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
@@ -80,15 +82,15 @@ def demo(
     ] = True,
 ) -> None:
     """Build a fresh demo database (the 2021–2022 promise with a year of activity) and serve it."""
-    from ledger.demo import populate
+    from api.demo import populate
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     settings = Settings(database_url=f"sqlite:///{db}")
-    system = _system(settings)
+    runtime = _runtime(settings)
     try:
         with console.status("Generating a year of activity…"):
-            summary = populate(system, seed=seed, days=days)
+            summary = populate(runtime, seed=seed, days=days)
         print(
             f"Demo ready in {db}: {summary.stations} stations, {summary.actors} actors, "
             f"{summary.activities} activities, {summary.observations} observations, "
@@ -101,7 +103,7 @@ def demo(
         admin = next(t for r, _, t in summary.keys if r == "admin")
         print(f"\nTry:\n  curl -H 'Authorization: Bearer {admin}' http://{host}:{port}/v1/stations")
     finally:
-        system.close()
+        runtime.close()
     if serve_after:
         import uvicorn
 
@@ -121,13 +123,13 @@ def keys_create(
     name: Annotated[str | None, typer.Option(help="a label for people")] = None,
 ) -> None:
     """Create a key. The token is printed once, as the last line."""
-    system = _system()
+    runtime = _runtime()
     try:
-        key, token = system.create_key(role, actor, name)
+        key, token = runtime.create_key(role, actor, name)
     except LedgerError as e:
         raise _fail(e) from None
     finally:
-        system.close()
+        runtime.close()
     console.print(
         f"Created key {key.id} ({key.role.value}{', ' + key.actor if key.actor else ''})."
     )
@@ -138,11 +140,11 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """One key per line: id, role, actor, name, created, status. Never a token."""
-    system = _system()
+    runtime = _runtime()
     try:
-        keys = system.keys.list()
+        keys = runtime.keys.list()
     finally:
-        system.close()
+        runtime.close()
     for key in keys:
         status = "active" if key.active else f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
         print(
@@ -156,21 +158,14 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="the key's id (from keys list)")],
 ) -> None:
     """Revoke a key; requests with it get 401 from now on."""
-    system = _system()
+    runtime = _runtime()
     try:
-        key = system.keys.revoke(key_id)
+        key = runtime.keys.revoke(key_id)
     except LedgerError as e:
         raise _fail(e) from None
     finally:
-        system.close()
+        runtime.close()
     console.print(f"Revoked key {key.id} ({key.name}).")
-
-
-def _runtime(settings: Settings | None = None):  # type: ignore[no-untyped-def]
-    from api.runtime import Runtime
-
-    settings = settings or Settings()
-    return Runtime(settings, _system(settings))
 
 
 @app.command()
@@ -188,27 +183,13 @@ def project(
     )
     runtime = _runtime()
     stopping = threading.Event()
-
-    def stop(*_: object) -> None:
-        stopping.set()
-        runtime.runner.wake.set()
-        runtime.seal_wake.set()
-
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, stop)
-    sealer = threading.Thread(
-        target=runtime.audit.run,
-        args=(stopping, runtime.seal_wake, runtime.settings.checkpoint_interval_seconds),
-        name="sealer",
-        daemon=True,
-    )
-    sealer.start()
+        signal.signal(sig, lambda *_: stopping.set())
     console.print(f"Projecting {', '.join(runtime.runner.projections)} and sealing; Ctrl-C stops.")
     try:
-        runtime.runner.run(stopping, poll_seconds=poll)
+        runtime.run_jobs(stopping, poll_seconds=poll)
     finally:
-        sealer.join(timeout=10)
-        runtime.system.close()
+        runtime.close()
 
 
 @projections_app.command("status")
@@ -218,7 +199,7 @@ def projections_status() -> None:
     try:
         rows = runtime.runner.status()
     finally:
-        runtime.system.close()
+        runtime.close()
     table = Table(
         "projection", "generation", "state", "position", "head", "lag", "parked", "last error"
     )
@@ -266,7 +247,7 @@ def projections_retry(
             still += left
             console.print(f"{n}: {fixed} parked events applied, {left} still parked")
     finally:
-        runtime.system.close()
+        runtime.close()
     if still:
         raise typer.Exit(1)
 
@@ -302,7 +283,7 @@ def projections_rebuild(
                 )
                 bar.update(task, description=f"{n} → generation {generation}")
     finally:
-        runtime.system.close()
+        runtime.close()
 
 
 @app.command()
@@ -322,20 +303,20 @@ def replay(
     try:
         point = parse_as_of(as_of)
         views = runtime.views
-        ledger = runtime.system.ledger
+        registry = runtime.registry
         report = {
             "as_of": as_of,
             "stations": {
                 s.code: views.station_summary(SYSTEM, s.code, as_of=point)
-                for s in ledger.list_stations(SYSTEM)
+                for s in registry.list_stations(SYSTEM)
             },
             "actors": {
                 a.code: views.actor_summary(SYSTEM, a.code, as_of=point)
-                for a in ledger.list_actors(SYSTEM)
+                for a in registry.list_actors(SYSTEM)
             },
             "promises": {
                 p.code: views.promise_progress(SYSTEM, p.code, as_of=point)
-                for p in ledger.list_promises(SYSTEM)
+                for p in registry.list_promises(SYSTEM)
             },
             "situation": views.situation(SYSTEM, station=None, start=None, end=None, as_of=point),
             "measures": views.measures(SYSTEM, as_of=point),
@@ -343,7 +324,7 @@ def replay(
     except LedgerError as e:
         raise _fail(e) from None
     finally:
-        runtime.system.close()
+        runtime.close()
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     position = next(iter(report["stations"].values()), {}).get("as_of_position")
     console.print(f"Wrote the views as of {as_of} (log position {position}) to {out}.")
@@ -353,13 +334,13 @@ def replay(
 def checkpoint() -> None:
     """Seal every event up to now into the Merkle tree and sign a checkpoint of it (the
     server also does this every TRYGG_CHECKPOINT_INTERVAL_SECONDS while the log grows)."""
-    system = _system()
+    runtime = _runtime()
     try:
         with console.status("Sealing the log…"):
-            signed = system.audit.issue_checkpoint()
-        key = system.audit.signer.verifier_key
+            signed = runtime.audit.issue_checkpoint()
+        key = runtime.audit.signer.verifier_key
     finally:
-        system.close()
+        runtime.close()
     console.print(f"Signed a checkpoint of {signed['tree_size']} events.")
     print(signed["note"], end="")
     print(f"Verifier key: {key}")
@@ -381,20 +362,20 @@ def verify(
     Exit 0 when intact; otherwise 1 and the first bad position and what is wrong."""
     from ledger.audit.check import verify_ledger
 
-    system = _system()
+    runtime = _runtime()
     try:
-        audit = system.audit
+        audit = runtime.audit
         with console.status("Verifying the log…") as status:
             report = verify_ledger(
-                system.ledger.recorder,
-                system.engine,
+                runtime.ledger.recorder,
+                runtime.engine,
                 audit.signer.verifier_key,
                 auditor_checkpoint=checkpoint.read_text(encoding="utf-8") if checkpoint else None,
                 auditor_key=key,
                 progress=lambda n: status.update(f"Verifying the log… {n} leaves"),
             )
     finally:
-        system.close()
+        runtime.close()
     if report.ok:
         console.print(
             f"[green]OK[/]: {report.leaves} sealed events, {report.checkpoints} signed checkpoints"
@@ -429,9 +410,9 @@ def export(
     """Write the sealed log as NDJSON for offline verification (python -m ledger.audit.verify)."""
     import json
 
-    system = _system()
+    runtime = _runtime()
     try:
-        audit = system.audit
+        audit = runtime.audit
         latest = audit.issue_checkpoint()
         count = 0
         with out.open("w", encoding="utf-8") as f:
@@ -442,7 +423,7 @@ def export(
             checkpoint_out.write_text(latest["note"], encoding="utf-8")
         key = audit.signer.verifier_key
     finally:
-        system.close()
+        runtime.close()
     console.print(f"Wrote {count} events to {out}.")
     if checkpoint_out is not None:
         console.print(f"Checkpoint (tree size {latest['tree_size']}) in {checkpoint_out}.")
@@ -480,27 +461,19 @@ def erase(
     except ValueError:
         err.print(f"[red]error:[/] {entry_id!r} is not an id")
         raise typer.Exit(2) from None
-    system = _system()
+    runtime = _runtime()
     try:
         body = parse(ErasureIn, {"fields": field, "reason": reason})
         who = Principal(key_id="cli", role=Role.admin)
-        receipt = system.ledger.erase_texts(kind, who, parsed_id, body)
+        receipt = runtime.entries.erase_texts(kind, who, parsed_id, body)
     except LedgerError as e:
         raise _fail(e) from None
     finally:
-        system.close()
+        runtime.close()
     console.print(
         f"Erased {receipt.extra['texts']} texts ({', '.join(receipt.extra['erased'])}) from "
         f"{kind.noun} {parsed_id}; the erasure record is at log position {receipt.position}."
     )
-
-
-def _row_of(field: str) -> str:
-    """``items.3.station`` → ``row 5: station`` (the header is row 1)."""
-    parts = field.split(".", 2)
-    if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit():
-        return f"row {int(parts[1]) + 2}: {parts[2]}"
-    return field
 
 
 @app.command("import")
@@ -516,33 +489,21 @@ def import_csv(
     the same file stores nothing new."""
     from rich.progress import Progress
 
-    from ledger.access import Principal
-    from ledger.csv_import import parse_rows
+    from ledger.csv_import import import_csv as import_rows
     from ledger.entry_service import ACTIVITY, OBSERVATION
-    from ledger.inputs import ActivityIn, ObservationIn
 
-    kind, model = (OBSERVATION, ObservationIn) if observations else (ACTIVITY, ActivityIn)
-    system = _system()
+    kind = OBSERVATION if observations else ACTIVITY
+    runtime = _runtime()
     try:
-        if system.ledger.find_actor(actor) is None:
-            err.print(f"[red]error:[/] unknown actor {actor!r}")
-            raise typer.Exit(1)
-        with file.open(encoding="utf-8-sig", newline="") as f:
-            items = parse_rows(f, model)
-        # Every row is checked against the store and the clock before any is stored.
-        who = Principal(key_id="cli-import", role=Role.partner, actor=actor)
-        try:
-            system.ledger.validate_entries(who, items)
-        except InvalidInput as e:
-            raise InvalidInput([FieldError(_row_of(x.field), x.reason) for x in e.errors]) from None
-        created = duplicates = 0
-        with Progress(console=console) as bar:
-            task = bar.add_task(f"Importing {len(items)} {kind.noun} rows", total=len(items))
-            for start in range(0, len(items), 1000):
-                receipt = system.ledger.record_entries(kind, who, items[start : start + 1000])
-                created += receipt.created
-                duplicates += receipt.duplicates
-                bar.update(task, advance=len(receipt.results))
+        with Progress(console=console) as bar, file.open(encoding="utf-8-sig", newline="") as f:
+            task = bar.add_task(f"Importing {kind.noun} rows", total=None)
+            done = import_rows(
+                runtime.entries,
+                kind,
+                actor,
+                f,
+                progress=lambda n, total: bar.update(task, completed=n, total=total),
+            )
     except LedgerError as e:
         details = e.extra.get("errors") or []
         err.print(f"[red]error ({e.code}):[/] nothing was stored")
@@ -552,8 +513,10 @@ def import_csv(
             err.print(f"  {e.detail}")
         raise typer.Exit(1) from None
     finally:
-        system.close()
-    console.print(f"Imported {created} new {kind.noun} rows; {duplicates} were already stored.")
+        runtime.close()
+    console.print(
+        f"Imported {done.created} new {kind.noun} rows; {done.duplicates} were already stored."
+    )
 
 
 def main() -> None:
@@ -587,5 +550,5 @@ def report(
     except LedgerError as e:
         raise _fail(e) from None
     finally:
-        runtime.system.close()
+        runtime.close()
     console.print(f"Wrote the follow-up report for {start} – {end} to {written}.")

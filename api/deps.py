@@ -1,25 +1,23 @@
-"""Request dependencies: the system and the authenticated caller."""
+"""Request dependencies: the parts of the runtime a route uses, and the caller."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.runtime import Runtime
 from ledger.access import Principal
-from ledger.application import Ledger
+from ledger.entry_service import EntryCommands
 from ledger.errors import Unauthenticated
-from ledger.system import System
+from ledger.registry_service import RegistryCommands
 from projections.views import Views
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tl_…`")
 
 
-def get_system(request: Request) -> System:
-    return request.app.state.system
-
-
-def get_ledger(request: Request) -> Ledger:
-    return request.app.state.system.ledger
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def get_principal(
@@ -33,19 +31,26 @@ def get_principal(
         return gated
     if credentials is None:
         raise Unauthenticated("send an API key: Authorization: Bearer <token>")
-    principal = request.app.state.system.keys.authenticate(credentials.credentials)
+    principal = get_runtime(request).keys.authenticate(credentials.credentials)
     if principal is None:
         raise Unauthenticated("unknown or revoked API key")
     request.app.state.rate_limiter.hit(principal.key_id)
     return principal
 
 
-Caller = Annotated[Principal, Depends(get_principal)]
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+def get_entries(request: Request) -> EntryCommands:
+    return get_runtime(request).entries
+
+
+def get_registry(request: Request) -> RegistryCommands:
+    return get_runtime(request).registry
 
 
 def get_views(request: Request) -> Views:
-    return request.app.state.runtime.views
+    return get_runtime(request).views
 
 
+Caller = Annotated[Principal, Depends(get_principal)]
+EntriesDep = Annotated[EntryCommands, Depends(get_entries)]
+RegistryDep = Annotated[RegistryCommands, Depends(get_registry)]
 ViewsDep = Annotated[Views, Depends(get_views)]

@@ -129,7 +129,7 @@ class AuthGate:
         token = _bearer(scope)
         if token is None:
             raise Unauthenticated("send an API key: Authorization: Bearer <token>")
-        keys = self.state.system.keys
+        keys = self.state.runtime.keys
         principal = keys.cached(token)
         if principal is None:
             principal = await run_in_threadpool(keys.authenticate, token)

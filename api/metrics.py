@@ -89,7 +89,7 @@ def metrics(request: Request) -> PlainTextResponse:
         lines.append(
             f"trygg_http_request_duration_seconds_count{{{labels}}} {observed[(method, route)]}"
         )
-    head = runtime.system.ledger.last_position()
+    head = runtime.ledger.last_position()
     lines += [
         "# HELP trygg_log_head_position The newest position in the ledger's log.",
         "# TYPE trygg_log_head_position gauge",

@@ -1,58 +1,116 @@
-"""Wiring: the write side, the read side, and (embedded mode) the runner thread."""
+"""The one composition root: every part of Trygg Ledger on one database, wired once.
+
+The HTTP app, every CLI command, the tests and the benchmarks build a ``Runtime`` from
+``Settings``; it owns the connections and closes them. Nothing else constructs the
+parts. The background jobs (the projection runner and the sealer) run in
+``run_jobs``, which ``trygg project`` runs in the foreground and ``trygg serve`` (in
+embedded mode) in a thread of the API process.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import datetime
 
+from sqlalchemy import text
+
+from ledger.access import Role
+from ledger.application import Ledger, utc_now
+from ledger.audit.service import AuditService
+from ledger.entry_service import EntryCommands
+from ledger.keys import ApiKey, KeyStore, create_key
+from ledger.registry_service import RegistryCommands
 from ledger.settings import Settings
-from ledger.system import System
+from ledger.storage import Database
+from ledger.texts import TextStore
 from projections.runner import ProjectionRunner
 from projections.views import Views
 
 
 class Runtime:
-    def __init__(self, settings: Settings, system: System | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
-        self.owns_system = system is None
-        self.system = system or System(settings)
-        self.runner = ProjectionRunner(
-            self.system.ledger.recorder, self.system.engine, page_size=settings.projection_page_size
+        self.database = Database.from_settings(settings)
+        self.engine = self.database.create_engine()
+        if self.database.schema and not self.database.is_sqlite:
+            with self.engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.database.schema}"'))
+        # Before the event store: its inserts write texts to this table.
+        self.texts = TextStore(self.engine)
+        self.ledger = Ledger(settings, texts=self.texts, clock=clock, database=self.database)
+        self.registry = RegistryCommands(self.ledger)
+        self.entries = EntryCommands(self.ledger, self.registry)
+        self.keys = KeyStore(self.engine)
+        self.audit = AuditService(
+            self.ledger.recorder,
+            self.engine,
+            signing_key_file=settings.signing_key_file or self.database.default_signing_key_file(),
+            origin=settings.log_origin,
         )
-        self.views = Views(self.system.ledger, self.runner, wait_seconds=settings.read_wait_seconds)
-        self.system.ledger.on_saved(self.runner.wake.set)
-        self.audit = self.system.audit
+        self.runner = ProjectionRunner(
+            self.ledger.recorder, self.engine, page_size=settings.projection_page_size
+        )
+        self.views = Views(
+            self.ledger, self.registry, self.runner, wait_seconds=settings.read_wait_seconds
+        )
         self.seal_wake = threading.Event()
-        self.system.ledger.on_saved(self.seal_wake.set)
+        self.ledger.on_saved(self.runner.wake.set)
+        self.ledger.on_saved(self.seal_wake.set)
         self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._jobs: threading.Thread | None = None
+
+    # -- what the entry points ask of the whole -------------------------------------------
+
+    def create_key(self, role: Role, actor: str | None, name: str | None) -> tuple[ApiKey, str]:
+        return create_key(self.keys, self.registry, role, actor, name)
+
+    def ping(self) -> int:
+        """Touch both sides of the database; returns the log's last position."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return self.ledger.last_position()
+
+    # -- background jobs ------------------------------------------------------------------
+
+    def run_jobs(self, stopping: threading.Event, poll_seconds: float = 0.5) -> None:
+        """Project and seal until ``stopping`` is set: the sealer in a thread of its own,
+        the projection runner in this one. ``stopping`` also wakes both at once."""
+
+        def wake_on_stop() -> None:
+            stopping.wait()
+            self.runner.wake.set()
+            self.seal_wake.set()
+
+        threading.Thread(target=wake_on_stop, name="stop-waker", daemon=True).start()
+        sealer = threading.Thread(
+            target=self.audit.run,
+            args=(stopping, self.seal_wake, self.settings.checkpoint_interval_seconds),
+            name="sealer",
+            daemon=True,
+        )
+        sealer.start()
+        try:
+            self.runner.run(stopping, poll_seconds=poll_seconds)
+        finally:
+            sealer.join(timeout=10)
 
     def start(self) -> None:
-        """Embedded mode: project and seal inside this process."""
-        if self.settings.embedded_projections and not self._threads:
-            self._threads = [
-                threading.Thread(
-                    target=self.runner.run, args=(self._stopping,), name="projections", daemon=True
-                ),
-                threading.Thread(
-                    target=self.audit.run,
-                    args=(
-                        self._stopping,
-                        self.seal_wake,
-                        self.settings.checkpoint_interval_seconds,
-                    ),
-                    name="sealer",
-                    daemon=True,
-                ),
-            ]
-            for thread in self._threads:
-                thread.start()
+        """Embedded mode: ``run_jobs`` in a thread of this process, until ``stop``."""
+        if self._jobs is None:
+            self._stopping = threading.Event()
+            self._jobs = threading.Thread(
+                target=self.run_jobs, args=(self._stopping,), name="jobs", daemon=True
+            )
+            self._jobs.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        self.runner.wake.set()
-        self.seal_wake.set()
-        for thread in self._threads:
-            thread.join(timeout=10)
-        self._threads = []
-        if self.owns_system:
-            self.system.close()
+        if self._jobs is not None:
+            self._jobs.join(timeout=15)
+            self._jobs = None
+
+    def close(self) -> None:
+        self.stop()
+        self.ledger.close()
+        self.engine.dispose()

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import event, select
 
+from api.runtime import Runtime
 from benchmarks.env import Config, Stopwatch, Target, log, median, percentile, run_child
 from benchmarks.server import summarize_profile
 from ledger.audit.sealer import Sealer
 from ledger.audit.store import leaves, metadata
-from ledger.system import System
 
 
-def reseal(system: System) -> float:
+def reseal(system: Runtime) -> float:
     """Drop the tree and seal the whole log again; returns seconds."""
     metadata.drop_all(system.engine)
     sealer = Sealer(system.ledger.recorder, system.engine, page_size=1000)
@@ -30,7 +30,7 @@ def reseal(system: System) -> float:
 
 
 class StatementCounter:
-    def __init__(self, system: System) -> None:
+    def __init__(self, system: Runtime) -> None:
         self.engine = system.engine
         self.count = 0
 
@@ -46,7 +46,7 @@ class StatementCounter:
 
 
 def proof_latencies(
-    system: System, t: Target, count: int, seed: int
+    system: Runtime, t: Target, count: int, seed: int
 ) -> dict[str, dict[str, float]]:
     audit = system.audit
     size = audit.sealed_size()
@@ -103,7 +103,7 @@ def proof_latencies(
     return out
 
 
-def run(t: Target, cfg: Config, size: int, system: System) -> dict[str, Any]:
+def run(t: Target, cfg: Config, size: int, system: Runtime) -> dict[str, Any]:
     seal_s: list[float] = []
     verify: list[dict[str, Any]] = []
     scans: list[dict[str, Any]] = []

@@ -20,13 +20,13 @@ from typing import Any
 
 import httpx
 
+from api.runtime import Runtime
 from benchmarks import data
 from benchmarks.env import Config, Stopwatch, Target, log, median
 from benchmarks.server import profiling, server, summarize_profile, wait_idle
 from ledger.access import Principal, Role
 from ledger.entry_service import ACTIVITY
 from ledger.inputs import ActivityIn
-from ledger.system import System
 
 RAW_TABLE = "bench_raw_events"
 
@@ -66,7 +66,7 @@ def raw_insert(conn: Any, sqlite: bool, batches: list[list[tuple[Any, ...]]]) ->
 
 
 def raw_batches(
-    system: System, bodies: list[list[dict[str, Any]]], sqlite: bool
+    system: Runtime, bodies: list[list[dict[str, Any]]], sqlite: bool
 ) -> list[list[tuple[Any, ...]]]:
     out = []
     for batch in bodies:
@@ -89,7 +89,7 @@ def post_batches(client: httpx.Client, payloads: list[bytes]) -> float:
 
 
 def run(t: Target, cfg: Config) -> dict[str, Any]:
-    system = System(t.settings())
+    system = Runtime(t.settings())
     try:
         data.setup_registry(system)
         keys = data.create_keys(system)
@@ -130,7 +130,7 @@ def run(t: Target, cfg: Config) -> dict[str, Any]:
             watch = Stopwatch()
             for batch in bodies:
                 entries = [ActivityIn.model_validate(b) for b in batch]
-                system.ledger.record_entries(ACTIVITY, who, entries)
+                system.entries.record_entries(ACTIVITY, who, entries)
             return watch.elapsed
 
         # Warm the raw path and the in-process ledger once (imports, caches, page cache).

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
+from api.demo import ALL
+from api.runtime import Runtime
 from benchmarks import data
 from benchmarks.env import Config, Target, log, median, percentile
 from benchmarks.server import server, wait_idle
-from ledger.demo import ALL
-from ledger.system import System
 
 
 def _latencies(call: Any, n: int) -> list[float]:
@@ -36,7 +36,7 @@ def _stats(times: list[float]) -> dict[str, float]:
     }
 
 
-def run(t: Target, cfg: Config, system: System, keys: data.Keys) -> dict[str, Any]:
+def run(t: Target, cfg: Config, system: Runtime, keys: data.Keys) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {"station": [], "promise": [], "raw": []}
     with (
         server(t) as srv,

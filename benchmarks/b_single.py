@@ -19,11 +19,11 @@ import httpx
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from api.runtime import Runtime
 from benchmarks import data
 from benchmarks.env import Config, Target, log, median, percentile
 from benchmarks.server import profiling, server, summarize_profile, wait_idle
 from ledger.storage import Database
-from ledger.system import System
 
 
 class BenchActivity(Aggregate):
@@ -185,7 +185,7 @@ def library_caller(app: BenchLibrary, bodies: Bodies) -> Callable[[int], Any]:
 
 
 def run(t: Target, cfg: Config) -> dict[str, Any]:
-    system = System(t.settings())
+    system = Runtime(t.settings())
     app = library_app(t)
     try:
         data.setup_registry(system)

@@ -40,13 +40,13 @@ def _peak() -> int:
 
 
 def rebuild() -> dict[str, Any]:
+    from api.runtime import Runtime
     from ledger.settings import Settings
-    from ledger.system import System
     from projections.rebuild import rebuild as rebuild_one
     from projections.runner import ProjectionRunner
 
     settings = Settings()
-    system = System(settings)
+    system = Runtime(settings)
     runner = ProjectionRunner(
         system.ledger.recorder, system.engine, page_size=settings.projection_page_size
     )
@@ -120,11 +120,11 @@ def _raw_pages(decode: str) -> dict[str, Any]:
 
 
 def verify() -> dict[str, Any]:
+    from api.runtime import Runtime
     from ledger.audit.check import verify_ledger
     from ledger.settings import Settings
-    from ledger.system import System
 
-    system = System(Settings())
+    system = Runtime(Settings())
     key = system.audit.signer.verifier_key
     baseline = _status("VmRSS")
     exact = _reset_peak()

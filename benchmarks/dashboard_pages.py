@@ -20,10 +20,10 @@ import time
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.runtime import Runtime
 from benchmarks import data
 from benchmarks.env import machine, target
 from ledger.settings import Settings
-from ledger.system import System
 from projections.runner import ProjectionRunner
 
 PAGES = [
@@ -44,13 +44,13 @@ def measure(kind: str, events: int, repeats: int) -> dict[str, list[float]]:
             embedded_projections=False,
             rate_limit_per_second=0,
         )
-        system = System(settings)
+        system = Runtime(settings)
         data.setup_registry(system)
         data.load(system, events)
         ProjectionRunner(system.ledger.recorder, system.engine).catch_up_all()
         keys = data.create_keys(system)
         out: dict[str, list[float]] = {}
-        with TestClient(create_app(settings, system=system)) as client:
+        with TestClient(create_app(settings, runtime=system)) as client:
             page = client.get("/login")
             csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
             client.post("/login", data={"token": keys.steering, "csrf": csrf, "next": "/"})

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from ledger.access import SYSTEM, Principal, Role
-from ledger.demo import (
+from api.demo import (
     ACTORS,
     ALL,
     MUNICIPALITIES,
@@ -30,10 +29,11 @@ from ledger.demo import (
     _commitments,
     _details,
 )
+from api.runtime import Runtime
+from ledger.access import SYSTEM, Principal, Role
 from ledger.entry_service import ACTIVITY, OBSERVATION
 from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, ActorIn, ObservationIn, PromiseIn, StationIn
-from ledger.system import System
 from ledger.texts import Sealer
 
 PROMISE = "stk-2021-2022"
@@ -150,16 +150,17 @@ def activity_batches(seed: int, batches: int, prefix: str) -> list[list[dict[str
 # -- the registry and keys -------------------------------------------------------------------
 
 
-def setup_registry(system: System) -> None:
+def setup_registry(system: Runtime) -> None:
     """Stations, actors and the 2021–2022 promise, as the demo registers them."""
-    ledger = system.ledger
     for code, name, municipality in STATIONS:
-        ledger.register_station(SYSTEM, StationIn(code=code, name=name, municipality=municipality))
+        system.registry.register_station(
+            SYSTEM, StationIn(code=code, name=name, municipality=municipality)
+        )
     for code, name, kind in ACTORS:
-        ledger.register_actor(
+        system.registry.register_actor(
             SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
         )
-    ledger.make_promise(
+    system.registry.make_promise(
         SYSTEM,
         PromiseIn.model_validate(
             {
@@ -182,7 +183,7 @@ class Keys:
     auditor: str
 
 
-def create_keys(system: System) -> Keys:
+def create_keys(system: Runtime) -> Keys:
     return Keys(
         partner=system.create_key(Role.partner, PARTNER, "bench partner")[1],
         steering=system.create_key(Role.steering, None, "bench steering")[1],
@@ -194,7 +195,7 @@ def create_keys(system: System) -> Keys:
 
 
 def load(
-    system: System,
+    system: Runtime,
     events: int,
     *,
     seed: int = 7,
@@ -203,7 +204,6 @@ def load(
 ) -> int:
     """Record ``events`` entries through ``record_entries`` in 1,000-item batches per
     (type, actor); returns the number stored."""
-    ledger = system.ledger
     buffers: dict[tuple[str, str], list[dict[str, Any]]] = {}
     stored = 0
 
@@ -213,11 +213,11 @@ def load(
         bodies = buffers.pop(key)
         who = Principal("bench", Role.partner, actor)
         if typ == "activity":
-            stored += ledger.record_entries(
+            stored += system.entries.record_entries(
                 ACTIVITY, who, [ActivityIn.model_validate(b) for b in bodies]
             ).created
         else:
-            stored += ledger.record_entries(
+            stored += system.entries.record_entries(
                 OBSERVATION, who, [ObservationIn.model_validate(b) for b in bodies]
             ).created
         if progress is not None:
@@ -235,7 +235,7 @@ def load(
     return stored
 
 
-def stored_rows(system: System, actor: str, bodies: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def stored_rows(system: Runtime, actor: str, bodies: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The (originator_id, originator_version, topic, state) rows the ledger would store for
     these activity bodies: the same bytes, so raw baselines write the same payload sizes."""
     mapper = system.ledger.mapper

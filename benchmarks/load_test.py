@@ -26,12 +26,12 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from api.demo import populate
+from api.runtime import Runtime
 from ledger.access import Role
 from ledger.audit.check import verify_ledger
-from ledger.demo import populate
 from ledger.settings import Settings
 from ledger.storage import pg_conninfo
-from ledger.system import System
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from tests.e2e.live import server_process
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(_conninfo(), autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         settings = Settings(database_url=PG_URL, database_schema=schema, **common)
-    system = System(settings)
+    system = Runtime(settings)
     try:
         populate(system, days=30)
         tokens = {actor: system.create_key(Role.partner, actor, "load")[1] for actor in PARTNERS}
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def report_and_check(system: System, stats: Stats, acked: dict, seconds: float) -> int:
+def report_and_check(system: Runtime, stats: Stats, acked: dict, seconds: float) -> int:
     print(
         "\n| operation | requests | req/s | p50 ms | p95 ms | p99 ms | statuses |\n|---|---|---|---|---|---|---|"
     )

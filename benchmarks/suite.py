@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from api.runtime import Runtime
 from benchmarks import b_audit, b_ingest, b_projection, b_reads, b_single, data
 from benchmarks.env import (
     REPO,
@@ -25,7 +26,6 @@ from benchmarks.env import (
     target,
 )
 from benchmarks.report import render
-from ledger.system import System
 
 BENCHMARKS = ("ingest", "single", "projection", "reads", "audit")
 HERE = REPO / "benchmarks"
@@ -140,7 +140,7 @@ def run_database(kind: str, cfg: Config, only: set[str], store: dict[str, Any]) 
     for size in cfg.sizes:
         with target(kind, f"d{size}", pg_url=cfg.pg_url) as t:
             entry = datasets.setdefault(str(size), {})
-            system = System(t.settings())
+            system = Runtime(t.settings())
             try:
                 data.setup_registry(system)
                 keys = data.create_keys(system)

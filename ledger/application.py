@@ -1,7 +1,8 @@
-"""The application service: the only way to change anything in the ledger.
+"""The ledger's event-sourced application: where aggregates are saved and read.
 
-Every command is one method that checks the caller, validates, and ends in one
-``save`` (one transaction). Queries return aggregates; nothing here knows HTTP.
+The commands live beside it, composed on top (``RegistryCommands``, ``EntryCommands``):
+every command is one method that checks the caller, validates, and ends in one
+``save`` (one transaction). Nothing here knows HTTP.
 """
 
 from __future__ import annotations
@@ -9,14 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.application import Application
 
-from ledger.domain import Actor, Station
-from ledger.entry_service import EntryCommands
 from ledger.eventstore import LedgerRecorder, ledger_recorder
-from ledger.registry_service import RegistryCommands
 from ledger.settings import Settings
 from ledger.storage import Database
 from ledger.texts import TextStore
@@ -26,7 +23,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Ledger(RegistryCommands, EntryCommands, Application[Any]):
+class Ledger(Application[Any]):
     # The PostgreSQL event table is named after the application: "ledger_events".
     name = "Ledger"
 
@@ -44,9 +41,6 @@ class Ledger(RegistryCommands, EntryCommands, Application[Any]):
         self.clock = clock
         self.clock_skew_seconds = settings.clock_skew_seconds
         self.max_batch_items = settings.max_batch_items
-        self._station_cache: dict[str, Station] = {}
-        self._actor_cache: dict[str, Actor] = {}
-        self._registered: dict[UUID, Station | Actor] = {}
         self._listeners: list[Callable[[], None]] = []
         super().__init__(env=self.database.eventsourcing_env())
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from ledger.errors import FieldError, InvalidInput
+from ledger.access import Principal, Role
+from ledger.entry_service import EntryCommands, EntryType
+from ledger.errors import FieldError, InvalidInput, NotFound
 from ledger.inputs import ActivityIn, ObservationIn, parse
 
 JSON_COLUMNS = {"details"}
@@ -63,3 +66,48 @@ def parse_rows(
     if not items:
         raise InvalidInput.one("file", "no rows to import")
     return items
+
+
+@dataclass(frozen=True)
+class Imported:
+    created: int
+    duplicates: int
+
+
+def _row_of(field: str) -> str:
+    """``items.3.station`` → ``row 5: station`` (the header is row 1)."""
+    parts = field.split(".", 2)
+    if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit():
+        return f"row {int(parts[1]) + 2}: {parts[2]}"
+    return field
+
+
+def import_csv(
+    entries: EntryCommands,
+    kind: EntryType,
+    actor: str,
+    lines: Iterable[str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Imported:
+    """Import a partner's CSV as ``actor``'s entries: every row checked (structure, the
+    store, the clock) before any is stored, then stored in batches of the largest size
+    the ledger takes (``TRYGG_MAX_BATCH_ITEMS``), each batch all or none. Importing the
+    same file again stores nothing new. ``progress(done, total)`` follows the storing."""
+    if entries.registry.find_actor(actor) is None:
+        raise NotFound(f"unknown actor {actor!r}")
+    items = parse_rows(lines, kind.model)
+    who = Principal(key_id="csv-import", role=Role.partner, actor=actor)
+    try:
+        entries.validate_entries(who, items)
+    except InvalidInput as e:
+        raise InvalidInput([FieldError(_row_of(x.field), x.reason) for x in e.errors]) from None
+    size = entries.app.max_batch_items
+    created = duplicates = 0
+    for start in range(0, len(items), size):
+        receipt = entries.record_entries(kind, who, items[start : start + size])
+        created += receipt.created
+        duplicates += receipt.duplicates
+        if progress is not None:
+            progress(start + len(receipt.results), len(items))
+    return Imported(created, duplicates)

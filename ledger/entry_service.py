@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
 from ledger.access import Detail, Permission, Principal, Role, may_see
+from ledger.application import Ledger
 from ledger.domain.base import event_time
 from ledger.domain.entries import Activity, Entry, Observation
 from ledger.errors import (
@@ -39,6 +40,7 @@ from ledger.errors import (
 from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, CorrectionIn, ErasureIn, ObservationIn, RetractionIn, parse
 from ledger.receipts import BatchItemResult, BatchReceipt, Receipt, leaf_hash_for
+from ledger.registry_service import RegistryCommands
 from ledger.rules import check_activity_times, check_observation_time
 from ledger.taxonomy import ActivityKind
 from ledger.texts import (
@@ -51,9 +53,6 @@ from ledger.texts import (
     text_values,
     without_texts,
 )
-
-if TYPE_CHECKING:
-    from ledger.application import Ledger
 
 EntryIn = ActivityIn | ObservationIn
 
@@ -106,11 +105,16 @@ def _sealed_recorded(
 
 
 class EntryCommands:
-    """Mixed into ``Ledger``; ``self`` is the application."""
+    """Commands and queries on entries, on the ledger's application (``app``); stations
+    and actors come from the ``registry``."""
+
+    def __init__(self, app: Ledger, registry: RegistryCommands) -> None:
+        self.app = app
+        self.registry = registry
 
     # -- commands ---------------------------------------------------------------------------
 
-    def record_entry(self: Ledger, kind: EntryType, who: Principal, entry: EntryIn) -> Receipt:
+    def record_entry(self, kind: EntryType, who: Principal, entry: EntryIn) -> Receipt:
         actor = self._recording_actor(who, entry)
         self._check_entry(entry)
         digest = _digest(entry)
@@ -123,12 +127,12 @@ class EntryCommands:
         return _receipt(recordings[0])
 
     def record_entries(
-        self: Ledger, kind: EntryType, who: Principal, entries: list[EntryIn]
+        self, kind: EntryType, who: Principal, entries: list[EntryIn]
     ) -> BatchReceipt:
         """Record a batch in one transaction: every new entry is stored, or none is."""
-        if len(entries) > self.max_batch_items:
+        if len(entries) > self.app.max_batch_items:
             raise InvalidInput.one(
-                "items", f"a batch holds at most {self.max_batch_items} items (got {len(entries)})"
+                "items", f"a batch holds at most {self.app.max_batch_items} items (got {len(entries)})"
             )
         if not entries:
             raise InvalidInput.one("items", "a batch needs at least one item")
@@ -184,7 +188,7 @@ class EntryCommands:
             return BatchReceipt(results)
         raise VersionConflict("the batch kept colliding with concurrent writes; retry it")
 
-    def validate_entries(self: Ledger, who: Principal, entries: list[EntryIn]) -> None:
+    def validate_entries(self, who: Principal, entries: list[EntryIn]) -> None:
         """Check every entry against the store and the clock, storing nothing; raises one
         ``InvalidInput`` naming every bad item as ``items.<index>.<field>``."""
         errors: list[FieldError] = []
@@ -198,7 +202,7 @@ class EntryCommands:
             raise InvalidInput(errors)
 
     def correct_entry(
-        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, correction: CorrectionIn
+        self, kind: EntryType, who: Principal, entry_id: UUID, correction: CorrectionIn
     ) -> Receipt:
         entry = self._owned_entry(kind, who, entry_id, correction.expected_version)
         unknown = sorted(set(correction.changes) - entry.CORRECTABLE)
@@ -209,7 +213,7 @@ class EntryCommands:
             )
         sealed = entry.state()
         # Texts read back; an erased one reads as a placeholder that keeps its reference.
-        current = self.texts.reveal(sealed, erased=ERASED)
+        current = self.app.texts.reveal(sealed, erased=ERASED)
         candidate = {
             "external_id": entry.external_id,
             entry.TYPE_FIELD: getattr(entry, entry.TYPE_FIELD),
@@ -234,7 +238,7 @@ class EntryCommands:
         return self._save_versioned(entry, sealer.rows)
 
     def retract_entry(
-        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, retraction: RetractionIn
+        self, kind: EntryType, who: Principal, entry_id: UUID, retraction: RetractionIn
     ) -> Receipt:
         entry = self._owned_entry(kind, who, entry_id, retraction.expected_version)
         sealer = Sealer(str(entry.id))
@@ -242,7 +246,7 @@ class EntryCommands:
         return self._save_versioned(entry, sealer.rows)
 
     def erase_texts(
-        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, erasure: ErasureIn
+        self, kind: EntryType, who: Principal, entry_id: UUID, erasure: ErasureIn
     ) -> Receipt:
         """Erase the named free-text fields from every version of one entry.
 
@@ -254,12 +258,12 @@ class EntryCommands:
         entry = self._load_entry(kind, entry_id)
         fields = sorted(set(erasure.fields))
         wanted: list[str] = []
-        for event in self.events.get(entry_id):
+        for event in self.app.events.get(entry_id):
             if isinstance(event, Entry.Erased):
                 continue  # an erasure's own reason is not a reason of the entry
             payload = {k: v for k, v in vars(event).items() if k in ("note", "details", "changes", "reason")}
             wanted += [ref for path, ref in refs_in(payload) if path in fields]
-        present = sorted(set(self.texts.lookup(wanted)))
+        present = sorted(set(self.app.texts.lookup(wanted)))
         if not present:
             raise InvalidInput.one(
                 "fields",
@@ -269,15 +273,15 @@ class EntryCommands:
         sealer = Sealer(str(entry.id))
         entry.erase(fields, present, sealer.text("reason", erasure.reason), who.key_id)
         try:
-            recordings = self.save(entry, texts=sealer.rows, erase=present)
+            recordings = self.app.save(entry, texts=sealer.rows, erase=present)
         except IntegrityError:
             raise VersionConflict("another change was saved first; retry") from None
-        self.texts.purge()
+        self.app.texts.purge()
         return replace(_receipt(recordings[-1]), extra={"erased": fields, "texts": len(present)})
 
     # -- queries ----------------------------------------------------------------------------
 
-    def get_entry(self: Ledger, kind: EntryType, who: Principal, entry_id: UUID) -> Entry:
+    def get_entry(self, kind: EntryType, who: Principal, entry_id: UUID) -> Entry:
         """One entry, if ``who`` may see it (``ledger.access.may_see`` at entry detail).
 
         A partner asking for another actor's entry is told what it would be told of an
@@ -288,7 +292,7 @@ class EntryCommands:
         entry = self._load_entry(kind, entry_id)
         if who.role is Role.partner and who.actor != entry.actor:
             raise NotFound(f"no {kind.noun} with id {entry_id}")
-        owner = self.find_actor(entry.actor)
+        owner = self.registry.find_actor(entry.actor)
         if owner is not None and not may_see(who, owner, Detail.entry):
             raise Forbidden(
                 f"single {owner.kind} entries are shown to that actor, auditors and "
@@ -296,19 +300,19 @@ class EntryCommands:
             )
         return entry
 
-    def read_entry(self: Ledger, kind: EntryType, who: Principal, entry_id: UUID) -> dict[str, Any]:
+    def read_entry(self, kind: EntryType, who: Principal, entry_id: UUID) -> dict[str, Any]:
         """One entry's current state with its texts (an erased text reads as ``None``)."""
-        return dict(self.texts.reveal(self.get_entry(kind, who, entry_id).as_dict()))
+        return dict(self.app.texts.reveal(self.get_entry(kind, who, entry_id).as_dict()))
 
     def entry_history(
-        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID
+        self, kind: EntryType, who: Principal, entry_id: UUID
     ) -> list[dict[str, Any]]:
         """Every event of one entry, in order, with its log position and recording time,
         and its texts (an erased text reads as ``None``)."""
         self.get_entry(kind, who, entry_id)
-        positions = self.store.event_positions(entry_id)
+        positions = self.app.store.event_positions(entry_id)
         history = []
-        for event in self.events.get(entry_id):
+        for event in self.app.events.get(entry_id):
             payload = {
                 k: v
                 for k, v in vars(event).items()
@@ -323,22 +327,22 @@ class EntryCommands:
                     **payload,
                 }
             )
-        return list(self.texts.reveal_many(history))
+        return list(self.app.texts.reveal_many(history))
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _append(self: Ledger, events: list[Any], texts: list[TextRow]) -> list[Recording[UUID]]:
+    def _append(self, events: list[Any], texts: list[TextRow]) -> list[Recording[UUID]]:
         """Store new entries' first events and their texts in one transaction and tell the
         listeners.
 
         What ``Application.save`` does for aggregates, minus collecting pending events
         and its per-object protocol checks, which cost more than the insert on the bulk
         path. Raises ``IntegrityError`` when any id already has a first event."""
-        recordings = self.events.put(events, texts=texts)
-        self._notify(recordings)
+        recordings = self.app.events.put(events, texts=texts)
+        self.app._notify(recordings)
         return recordings
 
-    def _recording_actor(self: Ledger, who: Principal, entry: EntryIn) -> str:
+    def _recording_actor(self, who: Principal, entry: EntryIn) -> str:
         actor = who.require_actor()
         if entry.actor is not None and entry.actor != actor:
             raise Forbidden(
@@ -347,12 +351,12 @@ class EntryCommands:
             )
         return actor
 
-    def _check_entry(self: Ledger, entry: EntryIn) -> None:
+    def _check_entry(self, entry: EntryIn) -> None:
         """Rules that need the store or the clock; raises ``InvalidInput``."""
         errors: list[FieldError] = []
-        now = self.clock()
-        skew = timedelta(seconds=self.clock_skew_seconds)
-        station = self.find_station(entry.station)
+        now = self.app.clock()
+        skew = timedelta(seconds=self.app.clock_skew_seconds)
+        station = self.registry.find_station(entry.station)
         if station is None:
             errors.append(FieldError("station", f"unknown station {entry.station!r}"))
         elif entry.zone is not None and entry.zone.value not in station.zones:
@@ -371,21 +375,21 @@ class EntryCommands:
                     entry.ended_at,
                     now,
                     skew,
-                    self.settings.earliest_date,
+                    self.app.settings.earliest_date,
                 )
             else:
-                check_observation_time(entry.observed_at, now, skew, self.settings.earliest_date)
+                check_observation_time(entry.observed_at, now, skew, self.app.settings.earliest_date)
         except InvalidInput as e:
             errors.extend(e.errors)
         if errors:
             raise InvalidInput(errors)
 
-    def _replay_receipt(self: Ledger, entry_id: UUID, digest: str, entry: EntryIn) -> Receipt:
-        found = self.store.first_events([entry_id])
+    def _replay_receipt(self, entry_id: UUID, digest: str, entry: EntryIn) -> Receipt:
+        found = self.app.store.first_events([entry_id])
         if entry_id not in found:  # pragma: no cover - an IntegrityError implies a first event
             raise VersionConflict("a concurrent write interfered; retry")
         position, stored = found[entry_id]
-        event = self.mapper.to_domain_event(stored)
+        event = self.app.mapper.to_domain_event(stored)
         if event.content_hash != digest or not self._same_texts([(event, entry)]):
             raise ExternalIdConflict(
                 f"external_id {entry.external_id!r} was already used for different content",
@@ -407,10 +411,10 @@ class EntryCommands:
         digests: list[str],
         entries: list[EntryIn],
     ) -> dict[UUID, tuple[int, Any, Any]]:
-        found = self.store.first_events(unique_ids)
+        found = self.app.store.first_events(unique_ids)
         stored = {}
         for entry_id, (position, stored_event) in found.items():
-            stored[entry_id] = (position, self.mapper.to_domain_event(stored_event), stored_event)
+            stored[entry_id] = (position, self.app.mapper.to_domain_event(stored_event), stored_event)
         pairs = [(stored[i][1], entries[n]) for n, i in enumerate(ids) if i in stored]
         texts_differ = not self._same_texts(pairs)
         for index, entry_id in enumerate(ids):
@@ -426,7 +430,7 @@ class EntryCommands:
                 )
         return stored
 
-    def _same_texts(self: Ledger, pairs: list[tuple[Any, EntryIn]]) -> bool:
+    def _same_texts(self, pairs: list[tuple[Any, EntryIn]]) -> bool:
         """Whether each stored first event's text references commit to the texts of the
         entry sent again (one lookup for all). An erased text cannot be compared and no
         longer counts: a retry of an erased entry is answered, not stored again."""
@@ -437,7 +441,7 @@ class EntryCommands:
             if set(refs) != set(sent):
                 return False
             stored_refs.append((refs, sent))
-        rows = self.texts.lookup(ref for refs, _ in stored_refs for ref in refs.values())
+        rows = self.app.texts.lookup(ref for refs, _ in stored_refs for ref in refs.values())
         for refs, sent in stored_refs:
             for path, ref in refs.items():
                 row = rows.get(ref)
@@ -445,9 +449,9 @@ class EntryCommands:
                     return False
         return True
 
-    def _load_entry(self: Ledger, kind: EntryType, entry_id: UUID) -> Entry:
+    def _load_entry(self, kind: EntryType, entry_id: UUID) -> Entry:
         try:
-            entry = self.repository.get(entry_id)
+            entry = self.app.repository.get(entry_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.noun} with id {entry_id}") from None
         if not isinstance(entry, kind.aggregate):
@@ -455,7 +459,7 @@ class EntryCommands:
         return entry
 
     def _owned_entry(
-        self: Ledger, kind: EntryType, who: Principal, entry_id: UUID, expected_version: int
+        self, kind: EntryType, who: Principal, entry_id: UUID, expected_version: int
     ) -> Entry:
         actor = who.require_actor()
         entry = self._load_entry(kind, entry_id)
@@ -470,9 +474,9 @@ class EntryCommands:
         entry.ensure_not_retracted()
         return entry
 
-    def _save_versioned(self: Ledger, aggregate: Entry, texts: list[TextRow]) -> Receipt:
+    def _save_versioned(self, aggregate: Entry, texts: list[TextRow]) -> Receipt:
         try:
-            recordings = self.save(aggregate, texts=texts)
+            recordings = self.app.save(aggregate, texts=texts)
         except IntegrityError:
             raise VersionConflict("another change was saved first; reload and retry") from None
         return _receipt(recordings[-1])

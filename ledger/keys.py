@@ -29,6 +29,7 @@ from sqlalchemy import (
 
 from ledger.access import Principal, Role
 from ledger.errors import InvalidInput, NotFound
+from ledger.registry_service import RegistryCommands
 
 TOKEN_PREFIX = "tl_"  # noqa: S105 (a marker, not a secret)
 
@@ -173,3 +174,12 @@ def _key(row: object) -> ApiKey:
         created_at=row.created_at,  # type: ignore[attr-defined]
         revoked_at=row.revoked_at,  # type: ignore[attr-defined]
     )
+
+
+def create_key(
+    keys: KeyStore, registry: RegistryCommands, role: Role, actor: str | None, name: str | None
+) -> tuple[ApiKey, str]:
+    """A new key for ``role`` (bound to ``actor`` for partners, which must be registered)."""
+    if actor is not None and registry.find_actor(actor) is None:
+        raise InvalidInput.one("actor", f"unknown actor {actor!r}; register it first")
+    return keys.create(role, actor, name)

@@ -8,7 +8,7 @@ clean ``AlreadyExists`` even when two requests race.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger import ids
 from ledger.access import Permission, Principal
+from ledger.application import Ledger
 from ledger.domain import ActionPlan, Actor, Promise, Station
 from ledger.domain.base import event_time
 from ledger.domain.plans import MeasureStatus
@@ -30,9 +31,6 @@ from ledger.errors import (
 from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, MeasureStatusIn, PromiseIn, StationIn
 from ledger.receipts import Receipt, leaf_hash_for
 
-if TYPE_CHECKING:
-    from ledger.application import Ledger
-
 A = TypeVar("A", bound=Aggregate)
 SAVE_ATTEMPTS = 5
 
@@ -44,12 +42,19 @@ class Indexed(DomainEvent):
 
 
 class RegistryCommands:
-    """Mixed into ``Ledger``; ``self`` is the application."""
+    """Stations, actors, promises and action plans, on the ledger's application (``app``)."""
 
-    def _index(self: Ledger, name: str) -> EventSourcedLog[Indexed]:
-        return EventSourcedLog(self.events, ids.index_id(name), Indexed)
+    def __init__(self, app: Ledger) -> None:
+        self.app = app
+        # Stations and actors never change once registered: what was read is kept.
+        self._station_cache: dict[str, Station] = {}
+        self._actor_cache: dict[str, Actor] = {}
+        self._registered: dict[UUID, Station | Actor] = {}
 
-    def _create_indexed(self: Ledger, index: str, aggregate: Aggregate, what: str) -> Receipt:
+    def _index(self, name: str) -> EventSourcedLog[Indexed]:
+        return EventSourcedLog(self.app.events, ids.index_id(name), Indexed)
+
+    def _create_indexed(self, index: str, aggregate: Aggregate, what: str) -> Receipt:
         """Save a new aggregate with its index line; the id's uniqueness decides duplicates."""
         log = self._index(index)
         pending = aggregate.collect_events()
@@ -62,7 +67,7 @@ class RegistryCommands:
                 aggregate_id=aggregate.id,
             )
             try:
-                recordings = self.save(*pending, line)
+                recordings = self.app.save(*pending, line)
             except IntegrityError:
                 if self._exists(aggregate.id):
                     raise AlreadyExists(f"{what} already exists") from None
@@ -77,10 +82,10 @@ class RegistryCommands:
             )
         raise VersionConflict(f"could not register {what} under concurrent load; retry")
 
-    def _exists(self: Ledger, aggregate_id: UUID) -> bool:
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.app.recorder.select_events(aggregate_id, limit=1))
 
-    def _listed(self: Ledger, index: str, cls: type[A]) -> list[A]:
+    def _listed(self, index: str, cls: type[A]) -> list[A]:
         out = []
         for line in self._index(index).get():
             # Stations and actors never change once registered: keep what was read.
@@ -92,9 +97,9 @@ class RegistryCommands:
             out.append(found)
         return out
 
-    def _get(self: Ledger, aggregate_id: UUID, cls: type[A], what: str) -> A:
+    def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {what}") from None
         if not isinstance(aggregate, cls):
@@ -103,7 +108,7 @@ class RegistryCommands:
 
     # -- stations and actors ----------------------------------------------------------------
 
-    def register_station(self: Ledger, who: Principal, station: StationIn) -> Receipt:
+    def register_station(self, who: Principal, station: StationIn) -> Receipt:
         who.require(Permission.manage_registry)
         aggregate = Station(
             code=station.code,
@@ -113,12 +118,12 @@ class RegistryCommands:
         )
         return self._create_indexed("stations", aggregate, f"station {station.code!r}")
 
-    def register_actor(self: Ledger, who: Principal, actor: ActorIn) -> Receipt:
+    def register_actor(self, who: Principal, actor: ActorIn) -> Receipt:
         who.require(Permission.manage_registry)
         aggregate = Actor(code=actor.code, name=actor.name, kind=actor.kind.value)
         return self._create_indexed("actors", aggregate, f"actor {actor.code!r}")
 
-    def find_station(self: Ledger, code: str) -> Station | None:
+    def find_station(self, code: str) -> Station | None:
         """A registered station, or None. Stations never change once registered, so the
         answer is cached for the life of the process."""
         station = self._station_cache.get(code)
@@ -130,7 +135,7 @@ class RegistryCommands:
             self._station_cache[code] = station
         return station
 
-    def find_actor(self: Ledger, code: str) -> Actor | None:
+    def find_actor(self, code: str) -> Actor | None:
         actor = self._actor_cache.get(code)
         if actor is None:
             try:
@@ -140,31 +145,31 @@ class RegistryCommands:
             self._actor_cache[code] = actor
         return actor
 
-    def get_station(self: Ledger, who: Principal, code: str) -> Station:
+    def get_station(self, who: Principal, code: str) -> Station:
         who.require(Permission.read)
         station = self.find_station(code)
         if station is None:
             raise NotFound(f"no station {code!r}")
         return station
 
-    def get_actor(self: Ledger, who: Principal, code: str) -> Actor:
+    def get_actor(self, who: Principal, code: str) -> Actor:
         who.require(Permission.read)
         actor = self.find_actor(code)
         if actor is None:
             raise NotFound(f"no actor {code!r}")
         return actor
 
-    def list_stations(self: Ledger, who: Principal) -> list[Station]:
+    def list_stations(self, who: Principal) -> list[Station]:
         who.require(Permission.read)
         return self._listed("stations", Station)
 
-    def list_actors(self: Ledger, who: Principal) -> list[Actor]:
+    def list_actors(self, who: Principal) -> list[Actor]:
         who.require(Permission.read)
         return self._listed("actors", Actor)
 
     # -- promises ---------------------------------------------------------------------------
 
-    def make_promise(self: Ledger, who: Principal, promise: PromiseIn) -> Receipt:
+    def make_promise(self, who: Principal, promise: PromiseIn) -> Receipt:
         who.require(Permission.manage_registry)
         errors: list[FieldError] = []
         for i, code in enumerate(promise.stations):
@@ -212,19 +217,19 @@ class RegistryCommands:
         )
         return self._create_indexed("promises", aggregate, f"promise {promise.code!r}")
 
-    def get_promise(self: Ledger, who: Principal, id_or_code: str) -> Promise:
+    def get_promise(self, who: Principal, id_or_code: str) -> Promise:
         who.require(Permission.read)
         return self._get(
             _id_or_code(id_or_code, ids.promise_id), Promise, f"promise {id_or_code!r}"
         )
 
-    def list_promises(self: Ledger, who: Principal) -> list[Promise]:
+    def list_promises(self, who: Principal) -> list[Promise]:
         who.require(Permission.read)
         return self._listed("promises", Promise)
 
     # -- action plans -----------------------------------------------------------------------
 
-    def create_action_plan(self: Ledger, who: Principal, plan: ActionPlanIn) -> Receipt:
+    def create_action_plan(self, who: Principal, plan: ActionPlanIn) -> Receipt:
         who.require(Permission.manage_registry)
         promise = self._get(
             _id_or_code(plan.promise, ids.promise_id), Promise, f"promise {plan.promise!r}"
@@ -270,19 +275,19 @@ class RegistryCommands:
         return self._save_plan(plan)
 
     def change_measure_status(
-        self: Ledger, who: Principal, plan_id: UUID, measure_code: str, change: MeasureStatusIn
+        self, who: Principal, plan_id: UUID, measure_code: str, change: MeasureStatusIn
     ) -> Receipt:
         who.require(Permission.manage_registry)
         plan = self._plan_at(plan_id, change.expected_version)
         plan.change_status(measure_code, MeasureStatus(change.status), change.note)
         return self._save_plan(plan)
 
-    def get_action_plan(self: Ledger, who: Principal, plan_id: UUID) -> ActionPlan:
+    def get_action_plan(self, who: Principal, plan_id: UUID) -> ActionPlan:
         who.require(Permission.read)
         return self._get(plan_id, ActionPlan, f"action plan {plan_id}")
 
     def list_action_plans(
-        self: Ledger, who: Principal, station: str | None = None, promise: str | None = None
+        self, who: Principal, station: str | None = None, promise: str | None = None
     ) -> list[ActionPlan]:
         who.require(Permission.read)
         plans = self._listed("action-plans", ActionPlan)
@@ -293,7 +298,7 @@ class RegistryCommands:
             plans = [p for p in plans if p.promise_id == wanted]
         return plans
 
-    def _measure_errors(self: Ledger, measures: list[MeasureIn], prefix: str) -> list[FieldError]:
+    def _measure_errors(self, measures: list[MeasureIn], prefix: str) -> list[FieldError]:
         errors = []
         for i, m in enumerate(measures):
             if self.find_actor(m.owner) is None:
@@ -301,7 +306,7 @@ class RegistryCommands:
                 errors.append(FieldError(where, f"unknown actor {m.owner!r}"))
         return errors
 
-    def _plan_at(self: Ledger, plan_id: UUID, expected_version: int | None) -> ActionPlan:
+    def _plan_at(self, plan_id: UUID, expected_version: int | None) -> ActionPlan:
         plan = self._get(plan_id, ActionPlan, f"action plan {plan_id}")
         if expected_version is not None and plan.version != expected_version:
             raise VersionConflict(
@@ -310,9 +315,9 @@ class RegistryCommands:
             )
         return plan
 
-    def _save_plan(self: Ledger, plan: ActionPlan) -> Receipt:
+    def _save_plan(self, plan: ActionPlan) -> Receipt:
         try:
-            recordings = self.save(plan)
+            recordings = self.app.save(plan)
         except IntegrityError:
             raise VersionConflict("another change was saved first; reload and retry") from None
         last = recordings[-1]

@@ -17,6 +17,7 @@ from typing import Any
 from ledger.access import SYSTEM, Detail, Permission, Principal, Role, hidden_actors, may_see
 from ledger.application import Ledger
 from ledger.errors import Forbidden, InvalidInput, Unavailable
+from ledger.registry_service import RegistryCommands
 from ledger.rules import OUT_OF_RANGE, year_in_range
 from ledger.texts import REF_KEY
 from projections import queries
@@ -44,12 +45,14 @@ class Views:
     def __init__(
         self,
         ledger: Ledger,
+        registry: RegistryCommands,
         runner: ProjectionRunner,
         *,
         wait_seconds: float = 5.0,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.ledger = ledger
+        self.registry = registry
         self.runner = runner
         self.replays = AsOfReplays(ledger.recorder, max_building=ledger.settings.max_concurrent_as_of)
         self.wait_seconds = wait_seconds
@@ -117,7 +120,7 @@ class Views:
     # -- who sees what (ledger.access.may_see) ------------------------------------------------
 
     def _hidden(self, who: Principal, detail: Detail) -> frozenset[str]:
-        return hidden_actors(who, self.ledger.list_actors(who), detail)
+        return hidden_actors(who, self.registry.list_actors(who), detail)
 
     def _summary(
         self,
@@ -167,7 +170,7 @@ class Views:
         actor = where.get("actor")
         if actor is not None:
             return frozenset({actor})
-        return frozenset(a.code for a in self.ledger.list_actors(SYSTEM))
+        return frozenset(a.code for a in self.registry.list_actors(SYSTEM))
 
     # -- views ------------------------------------------------------------------------------
 
@@ -181,7 +184,7 @@ class Views:
         group: str = "week",
         as_of: AsOf = None,
     ) -> dict[str, Any]:
-        self.ledger.get_station(who, code)
+        self.registry.get_station(who, code)
         result = self._summary(
             who, start=start, end=end, group=group, as_of=as_of, station=code
         )
@@ -198,7 +201,7 @@ class Views:
         group: str = "week",
         as_of: AsOf = None,
     ) -> dict[str, Any]:
-        actor = self.ledger.get_actor(who, code)
+        actor = self.registry.get_actor(who, code)
         if group == "day" and not may_see(who, actor, Detail.day):
             raise Forbidden(
                 f"{actor.kind} activity per day is shown to that actor, auditors and "
@@ -214,7 +217,7 @@ class Views:
         """Promised vs delivered per commitment and station, judged on the "as of" day (or
         on ``until``, if that is earlier). Actors ``who`` may not see per day are counted
         up to the end of the last whole ISO week, unless the whole period is judged."""
-        found = self.ledger.get_promise(who, promise).as_dict()
+        found = self.registry.get_promise(who, promise).as_dict()
         coarse = self._hidden(who, Detail.day)
         return self._read(
             who,
@@ -235,7 +238,7 @@ class Views:
         as_of: AsOf = None,
     ) -> dict[str, Any]:
         if station is not None:
-            self.ledger.get_station(who, station)
+            self.registry.get_station(who, station)
 
         def run(conn: Any, t: Any, today: date) -> dict[str, Any]:
             last = end or today
@@ -258,7 +261,7 @@ class Views:
     ) -> dict[str, Any]:
         """Every measure, with ``overdue`` judged on the "as of" day (or on ``on``, if
         that is earlier)."""
-        promise_id = str(self.ledger.get_promise(who, promise).id) if promise else None
+        promise_id = str(self.registry.get_promise(who, promise).id) if promise else None
         return self._read(
             who,
             as_of,

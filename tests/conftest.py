@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.runtime import Runtime
 from ledger.access import SYSTEM, Role
 from ledger.inputs import ActorIn, StationIn
 from ledger.settings import Settings
 from ledger.storage import pg_conninfo
-from ledger.system import System
 
 PG_URL = os.environ.get("TRYGG_TEST_DATABASE_URL")
 NO_PG = "TRYGG_TEST_DATABASE_URL is not set, so the PostgreSQL variant is skipped"
@@ -50,23 +50,23 @@ def settings(request: pytest.FixtureRequest, tmp_path) -> Settings:
 
 
 @pytest.fixture
-def system(settings: Settings) -> Iterator[System]:
-    system = System(settings)
+def system(settings: Settings) -> Iterator[Runtime]:
+    system = Runtime(settings)
     yield system
     system.close()
 
 
 @pytest.fixture
-def registry(system: System) -> System:
+def registry(system: Runtime) -> Runtime:
     """Two stations and three actors, registered as an administrator would."""
     for code, name in [("lerum", "Lerum"), ("herrljunga", "Herrljunga")]:
-        system.ledger.register_station(SYSTEM, StationIn(code=code, name=name, municipality=name))
+        system.registry.register_station(SYSTEM, StationIn(code=code, name=name, municipality=name))
     for code, name, kind in [
         ("vasttrafik", "Västtrafik", "transit"),
         ("trafikverket", "Trafikverket", "infrastructure"),
         ("polisen-alingsas", "Polisen", "police"),
     ]:
-        system.ledger.register_actor(
+        system.registry.register_actor(
             SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
         )
     return system
@@ -85,7 +85,7 @@ class Keys:
 
 
 @pytest.fixture
-def keys(registry: System) -> Keys:
+def keys(registry: Runtime) -> Keys:
     def make(role: Role, actor: str | None = None) -> str:
         return registry.create_key(role, actor, None)[1]
 
@@ -99,8 +99,8 @@ def keys(registry: System) -> Keys:
 
 
 @pytest.fixture
-def client(registry: System, keys: Keys) -> Iterator[TestClient]:
-    app = create_app(registry.settings, system=registry)
+def client(registry: Runtime, keys: Keys) -> Iterator[TestClient]:
+    app = create_app(registry.settings, runtime=registry)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

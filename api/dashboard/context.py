@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from api.dashboard.i18n import t
 from ledger.access import Principal
-from ledger.application import Ledger
 from ledger.domain import Actor, Promise, Station
+from ledger.registry_service import RegistryCommands
 from projections.timebox import LOCAL
 from projections.views import Views
 
@@ -113,7 +113,7 @@ class Ctx:
     who: Principal
     lang: str
     views: Views
-    ledger: Ledger
+    registry: RegistryCommands
     filters: Filters
     csrf: str = ""
     path: str = "/"
@@ -126,8 +126,8 @@ class Ctx:
         #: "as of" a day that has not ended yet is the present.
         self.as_of: datetime | None = end_of_day(day) if day and day < real_today else None
         self.today = day if self.as_of else real_today
-        self.stations: dict[str, Station] = {s.code: s for s in self.ledger.list_stations(self.who)}
-        self.actors: dict[str, Actor] = {a.code: a for a in self.ledger.list_actors(self.who)}
+        self.stations: dict[str, Station] = {s.code: s for s in self.registry.list_stations(self.who)}
+        self.actors: dict[str, Actor] = {a.code: a for a in self.registry.list_actors(self.who)}
         if self.filters.station and self.filters.station not in self.stations:
             raise PageError(404, t(self.lang, "unknown_station", code=self.filters.station))
         self.promise = self._promise()
@@ -135,8 +135,8 @@ class Ctx:
 
     def _promise(self) -> Promise | None:
         if self.filters.promise:
-            return self.ledger.get_promise(self.who, self.filters.promise)
-        promises = self.ledger.list_promises(self.who)
+            return self.registry.get_promise(self.who, self.filters.promise)
+        promises = self.registry.list_promises(self.who)
         current = [p for p in promises if p.start <= self.today <= p.end]
         chosen = current or sorted(promises, key=lambda p: p.start)[-1:]
         return chosen[0] if chosen else None

@@ -244,7 +244,7 @@ def situation_multiples(ctx: Ctx, station: str) -> dict[str, Any]:
 
 def station(ctx: Ctx, code: str) -> dict[str, Any]:
     tb._require_all(ctx)
-    st = ctx.ledger.get_station(ctx.who, code)
+    st = ctx.registry.get_station(ctx.who, code)
     model = common(ctx)
     commitments = []
     status_day = None
@@ -268,7 +268,7 @@ def station(ctx: Ctx, code: str) -> dict[str, Any]:
 
 def actor(ctx: Ctx, code: str) -> dict[str, Any]:
     tb.require_own(ctx, code)
-    found = ctx.ledger.get_actor(ctx.who, code)
+    found = ctx.registry.get_actor(ctx.who, code)
     model = common(ctx)
     groups: list[dict[str, Any]] = []
     table = None

@@ -55,7 +55,7 @@ def report_html(
         who=SYSTEM,
         lang=lang,
         views=runtime.views,
-        ledger=runtime.system.ledger,
+        registry=runtime.registry,
         filters=Filters(start=start, end=end, promise=promise, station=station),
         links=False,
     )

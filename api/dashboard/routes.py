@@ -172,7 +172,7 @@ def _ctx(request: Request, session: Session) -> Ctx:
         who=session.principal,
         lang=lang,
         views=request.app.state.runtime.views,
-        ledger=request.app.state.system.ledger,
+        registry=request.app.state.runtime.registry,
         filters=parse_filters(params, lang),
         csrf=session.csrf,
         path=request.url.path,
@@ -309,7 +309,7 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
     if not _same_origin(request) or not csrf or not hmac.compare_digest(csrf, expected):
         raise PageError(403, t(lang, "error_csrf"))
-    principal = request.app.state.system.keys.authenticate(token.strip())
+    principal = request.app.state.runtime.keys.authenticate(token.strip())
     if principal is None:
         return login_form(request, next=next, failed=True)
     session_id, _ = store_of(request.app.state).open(principal)

@@ -143,7 +143,7 @@ _lock = threading.Lock()
 
 def store_of(state: object) -> SessionStore:
     """The app's session store, made (and its table created) on first use."""
-    engine = state.system.engine  # type: ignore[attr-defined]
+    engine = state.runtime.engine  # type: ignore[attr-defined]
     store = getattr(state, "dashboard_sessions", None)
     if store is None or store.engine is not engine:
         with _lock:

@@ -11,5 +11,5 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The database answers")
 def readyz(request: Request) -> JSONResponse:
-    position = request.app.state.system.ping()
+    position = request.app.state.runtime.ping()
     return JSONResponse({"status": "ready", "position": position})

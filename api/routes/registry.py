@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import Caller, LedgerDep
+from api.deps import Caller, RegistryDep
 from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, MeasureStatusIn, PromiseIn, StationIn
 
 router = APIRouter(prefix="/v1")
@@ -13,69 +13,69 @@ CREATED = {"status_code": status.HTTP_201_CREATED}
 
 
 @router.post("/stations", tags=["registry"], **CREATED)
-def register_station(body: StationIn, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.register_station(who, body).as_dict()
+def register_station(body: StationIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.register_station(who, body).as_dict()
 
 
 @router.get("/stations", tags=["registry"])
-def list_stations(who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return {"items": [s.as_dict() for s in ledger.list_stations(who)]}
+def list_stations(who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return {"items": [s.as_dict() for s in registry.list_stations(who)]}
 
 
 @router.get("/stations/{code}", tags=["registry"])
-def get_station(code: str, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.get_station(who, code).as_dict()
+def get_station(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.get_station(who, code).as_dict()
 
 
 @router.post("/actors", tags=["registry"], **CREATED)
-def register_actor(body: ActorIn, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.register_actor(who, body).as_dict()
+def register_actor(body: ActorIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.register_actor(who, body).as_dict()
 
 
 @router.get("/actors", tags=["registry"])
-def list_actors(who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return {"items": [a.as_dict() for a in ledger.list_actors(who)]}
+def list_actors(who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return {"items": [a.as_dict() for a in registry.list_actors(who)]}
 
 
 @router.get("/actors/{code}", tags=["registry"])
-def get_actor(code: str, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.get_actor(who, code).as_dict()
+def get_actor(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.get_actor(who, code).as_dict()
 
 
 @router.post("/promises", tags=["promises"], **CREATED)
-def make_promise(body: PromiseIn, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.make_promise(who, body).as_dict()
+def make_promise(body: PromiseIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.make_promise(who, body).as_dict()
 
 
 @router.get("/promises", tags=["promises"])
-def list_promises(who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return {"items": [p.as_dict() for p in ledger.list_promises(who)]}
+def list_promises(who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return {"items": [p.as_dict() for p in registry.list_promises(who)]}
 
 
 @router.get("/promises/{promise}", tags=["promises"], summary="A promise by id or code")
-def get_promise(promise: str, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.get_promise(who, promise).as_dict()
+def get_promise(promise: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.get_promise(who, promise).as_dict()
 
 
 @router.post("/action-plans", tags=["action plans"], **CREATED)
-def create_action_plan(body: ActionPlanIn, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.create_action_plan(who, body).as_dict()
+def create_action_plan(body: ActionPlanIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.create_action_plan(who, body).as_dict()
 
 
 @router.get("/action-plans", tags=["action plans"])
 def list_action_plans(
     who: Caller,
-    ledger: LedgerDep,
+    registry: RegistryDep,
     station: str | None = Query(default=None, max_length=64),
     promise: str | None = Query(default=None, max_length=64),
 ) -> dict[str, Any]:
-    plans = ledger.list_action_plans(who, station=station, promise=promise)
+    plans = registry.list_action_plans(who, station=station, promise=promise)
     return {"items": [p.as_dict() for p in plans]}
 
 
 @router.get("/action-plans/{plan_id}", tags=["action plans"])
-def get_action_plan(plan_id: UUID, who: Caller, ledger: LedgerDep) -> dict[str, Any]:
-    return ledger.get_action_plan(who, plan_id).as_dict()
+def get_action_plan(plan_id: UUID, who: Caller, registry: RegistryDep) -> dict[str, Any]:
+    return registry.get_action_plan(who, plan_id).as_dict()
 
 
 @router.post("/action-plans/{plan_id}/measures", tags=["action plans"], **CREATED)
@@ -83,14 +83,14 @@ def add_measure(
     plan_id: UUID,
     body: MeasureIn,
     who: Caller,
-    ledger: LedgerDep,
+    registry: RegistryDep,
     expected_version: int | None = Query(default=None, ge=1),
 ) -> dict[str, Any]:
-    return ledger.add_measure(who, plan_id, body, expected_version).as_dict()
+    return registry.add_measure(who, plan_id, body, expected_version).as_dict()
 
 
 @router.post("/action-plans/{plan_id}/measures/{measure}/status", tags=["action plans"])
 def change_measure_status(
-    plan_id: UUID, measure: str, body: MeasureStatusIn, who: Caller, ledger: LedgerDep
+    plan_id: UUID, measure: str, body: MeasureStatusIn, who: Caller, registry: RegistryDep
 ) -> dict[str, Any]:
-    return ledger.change_measure_status(who, plan_id, measure, body).as_dict()
+    return registry.change_measure_status(who, plan_id, measure, body).as_dict()

@@ -210,7 +210,7 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(registry, keys):
     settings = registry.settings.model_copy(
         update={"rate_limit_per_second": 1.0, "rate_limit_burst": 3}
     )
-    with TestClient(create_app(settings, system=registry), raise_server_exceptions=False) as c:
+    with TestClient(create_app(settings, runtime=registry), raise_server_exceptions=False) as c:
         statuses = [
             c.get("/v1/stations", headers=keys.header("steering")).status_code for _ in range(5)
         ]

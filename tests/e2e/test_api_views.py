@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.runtime import Runtime
 from ledger.access import Role
 from tests.e2e.live import trygg
 from tests.factories import activity, observation
@@ -40,13 +41,15 @@ def test_a_read_that_cannot_catch_up_is_503_with_retry_after(registry, keys):
     settings = registry.settings.model_copy(
         update={"embedded_projections": False, "read_wait_seconds": 0.2}
     )
-    with TestClient(create_app(settings, system=registry), raise_server_exceptions=False) as c:
+    runtime = Runtime(settings)  # the same database, no projection runner in this process
+    with TestClient(create_app(settings, runtime=runtime), raise_server_exceptions=False) as c:
         receipt = c.post("/v1/activities", json=activity(), headers=keys.header("partner")).json()
         r = c.get(
             "/v1/stations/lerum/summary",
             params={"min_position": receipt["position"]},
             headers=keys.header("steering"),
         )
+    runtime.close()
     assert r.status_code == 503
     assert r.json()["code"] == "not_caught_up"
     assert r.headers["Retry-After"] == "1"
@@ -152,7 +155,7 @@ def test_cli_status_rebuild_and_replay(registry, keys, cli_env, tmp_path):
     from ledger.entry_service import ACTIVITY
     from ledger.inputs import ActivityIn
 
-    registry.ledger.record_entry(
+    registry.entries.record_entry(
         ACTIVITY, Principal("k", Role.partner, "vasttrafik"), ActivityIn.model_validate(activity())
     )
     out = trygg("projections", "rebuild", env=cli_env).stdout

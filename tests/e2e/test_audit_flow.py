@@ -165,7 +165,7 @@ def test_verify_never_signs_so_a_rewrite_with_an_emptied_audit_trail_fails(regis
     sealer would seal whatever it finds.)"""
     who = Principal("k", Role.partner, "vasttrafik")
     for n in range(5):
-        registry.ledger.record_entry(ACTIVITY, who, ActivityIn.model_validate(activity(n)))
+        registry.entries.record_entry(ACTIVITY, who, ActivityIn.model_validate(activity(n)))
     trygg("checkpoint", env=cli_env)
     assert trygg("verify", env=cli_env).returncode == 0
     table = registry.ledger.events_table

@@ -75,7 +75,7 @@ def test_the_table_covers_every_route(client):
 @pytest.fixture
 def world(client, keys, registry):
     """Things for the requests to point at: a promise, a plan, an activity, an observation."""
-    registry.ledger.make_promise(
+    registry.registry.make_promise(
         SYSTEM,
         PromiseIn.model_validate(
             {

@@ -141,3 +141,16 @@ def test_import_csv_cells_pass_the_same_door(registry, cli_env, tmp_path):
     assert "row 4: note" in r.stderr
     assert "row 5: note" in r.stderr
     assert "nothing was stored" in r.stderr
+
+
+def test_import_csv_sends_batches_the_ledger_takes(registry, cli_env, tmp_path):
+    """The import is sized by TRYGG_MAX_BATCH_ITEMS, not a fixed 1,000 rows."""
+    rows = "".join(
+        f"vt-b{n},security_host_shift,lerum,,2021-10-{n + 1:02d}T16:00:00+02:00,,2,,\n"
+        for n in range(5)
+    )
+    path = tmp_path / "five.csv"
+    path.write_text(CSV.splitlines(keepends=True)[0] + rows, encoding="utf-8")
+    env = {**cli_env, "TRYGG_MAX_BATCH_ITEMS": "2"}
+    done = trygg("import", str(path), "--actor", "vasttrafik", env=env)
+    assert "Imported 5 new activity rows; 0 were already stored" in done.stdout

@@ -58,8 +58,8 @@ PROMISE = {
 @pytest.fixture
 def data(registry, client, keys):
     """A promise, an action plan with an overdue measure, and a little activity."""
-    registry.ledger.make_promise(SYSTEM, PromiseIn.model_validate(PROMISE))
-    registry.ledger.create_action_plan(
+    registry.registry.make_promise(SYSTEM, PromiseIn.model_validate(PROMISE))
+    registry.registry.create_action_plan(
         SYSTEM,
         ActionPlanIn(
             promise="stk-test",
@@ -540,7 +540,7 @@ def test_exports_neutralise_formulas_in_headers_and_after_semicolons(
 ):
     """Issue #10: headers come from stored names too, and a spreadsheet splitting on `;`
     must not find a formula after one."""
-    registry.ledger.register_actor(
+    registry.registry.register_actor(
         SYSTEM, ActorIn(code="hyper", name="=HYPERLINK(x)", kind="contractor")
     )
     h = {"Authorization": f"Bearer {registry.create_key(Role.partner, 'hyper', None)[1]}"}

@@ -92,7 +92,7 @@ def test_kill_9_during_writes_loses_and_duplicates_nothing(registry, keys, cli_e
 
 def test_kill_9_of_the_sealer_inside_a_transaction_recovers_exactly(registry, cli_env):
     items = [ActivityIn.model_validate(activity(n)) for n in range(300)]
-    registry.ledger.record_entries(ACTIVITY, HOSTS, items)
+    registry.entries.record_entries(ACTIVITY, HOSTS, items)
     env = {**os.environ, **cli_env, "TRYGG_FAILPOINT": "seal.before_commit:1"}
     crashed = subprocess.run(
         [sys.executable, "-m", "api", "project"], env=env, timeout=60, capture_output=True
@@ -111,20 +111,20 @@ def test_kill_9_of_the_sealer_inside_a_transaction_recovers_exactly(registry, cl
 def test_dropped_database_connections_give_clean_errors_and_lose_nothing(pg_schema, tmp_path):
     if not PG_URL:
         pytest.skip("needs TRYGG_TEST_DATABASE_URL")
+    from api.runtime import Runtime
     from ledger.access import SYSTEM
     from ledger.inputs import ActorIn, StationIn
     from ledger.settings import Settings
-    from ledger.system import System
 
     settings = Settings(
         database_url=PG_URL, database_schema=pg_schema, signing_key_file=tmp_path / "k.pem"
     )
-    system = System(settings)
+    system = Runtime(settings)
     try:
-        system.ledger.register_station(
+        system.registry.register_station(
             SYSTEM, StationIn(code="lerum", name="Lerum", municipality="Lerum")
         )
-        system.ledger.register_actor(
+        system.registry.register_actor(
             SYSTEM, ActorIn.model_validate({"code": "vasttrafik", "name": "VT", "kind": "transit"})
         )
         token = system.create_key(Role.partner, "vasttrafik", None)[1]
@@ -173,19 +173,19 @@ def test_a_full_disk_gives_a_clean_error_and_reads_still_work(tmp_path, keys):
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
     try:
+        from api.runtime import Runtime
         from ledger.access import SYSTEM
         from ledger.inputs import ActorIn, StationIn
         from ledger.settings import Settings
-        from ledger.system import System
 
         settings = Settings(
             database_url=f"sqlite:///{mount / 'trygg.db'}", signing_key_file=tmp_path / "k.pem"
         )
-        system = System(settings)
-        system.ledger.register_station(
+        system = Runtime(settings)
+        system.registry.register_station(
             SYSTEM, StationIn(code="lerum", name="Lerum", municipality="Lerum")
         )
-        system.ledger.register_actor(
+        system.registry.register_actor(
             SYSTEM, ActorIn.model_validate({"code": "vasttrafik", "name": "VT", "kind": "transit"})
         )
         token = system.create_key(Role.partner, "vasttrafik", None)[1]

@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from api.app import create_app
+from api.demo import populate
+from api.runtime import Runtime
 from ledger.access import Role
-from ledger.demo import populate
 from ledger.settings import Settings
 from ledger.storage import pg_conninfo
-from ledger.system import System
 from tests.conftest import PG_URL
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="trygg-fuzz-"))
@@ -57,7 +57,7 @@ CHECKS = [
 
 
 def _prepare(backend: str, config: Settings) -> None:
-    system = System(config)
+    system = Runtime(config)
     try:
         populate(system, days=10)
         TOKENS[(backend, "partner")] = system.create_key(Role.partner, "vasttrafik", "fuzz")[1]

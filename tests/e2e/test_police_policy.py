@@ -47,7 +47,7 @@ def world(client, keys, registry) -> dict[str, Any]:
     headers["police"] = {"Authorization": f"Bearer {police_key}"}
     patrol = client.post("/v1/activities", json=PATROL, headers=headers["police"]).json()
     shift = client.post("/v1/activities", json=SHIFT, headers=headers["partner"]).json()
-    registry.ledger.make_promise(
+    registry.registry.make_promise(
         SYSTEM,
         PromiseIn.model_validate(
             {
@@ -173,13 +173,13 @@ def test_promise_progress_counts_police_in_whole_weeks_outside_the_police(
     wednesday_evening = datetime(2022, 2, 2, 22, 0, tzinfo=UTC)
     runner = ProjectionRunner(registry.ledger.recorder, registry.engine)
     runner.catch_up_all()
-    views = Views(registry.ledger, runner, clock=lambda: wednesday_evening)
+    views = Views(registry.ledger, registry.registry, runner, clock=lambda: wednesday_evening)
     who = PRINCIPALS[role]
     progress = views.promise_progress(who, "p")
     delivered = progress["commitments"][0]["stations"][0]["delivered"]
     assert delivered == (1 if role in DETAIL_ROLES else 0)
     # The whole period, once it is over, counts every day for everyone.
-    after = Views(registry.ledger, runner, clock=lambda: datetime(2022, 4, 1, tzinfo=UTC))
+    after = Views(registry.ledger, registry.registry, runner, clock=lambda: datetime(2022, 4, 1, tzinfo=UTC))
     assert after.promise_progress(who, "p")["commitments"][0]["stations"][0]["delivered"] == 1
 
 

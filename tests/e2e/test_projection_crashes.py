@@ -33,18 +33,18 @@ def seed(system, n=1200):
     ]
     receipts = []
     for start in range(0, n, 400):
-        receipts += system.ledger.record_entries(
+        receipts += system.entries.record_entries(
             ACTIVITY, HOSTS, items[start : start + 400]
         ).results
     for r in receipts[::50]:
-        system.ledger.correct_entry(
+        system.entries.correct_entry(
             ACTIVITY,
             HOSTS,
             r.receipt.id,
             CorrectionIn(changes={"staff_count": 7}, reason="recount", expected_version=1),
         )
     for r in receipts[25::100]:
-        system.ledger.retract_entry(
+        system.entries.retract_entry(
             ACTIVITY, HOSTS, r.receipt.id, RetractionIn(reason="duplicate", expected_version=1)
         )
 

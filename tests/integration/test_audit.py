@@ -31,7 +31,7 @@ HOSTS = Principal("k", Role.partner, "vasttrafik")
 def sealed(registry):
     """Twenty activities, sealed and covered by a signed checkpoint."""
     positions = [
-        registry.ledger.record_entry(
+        registry.entries.record_entry(
             ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n))
         ).position
         for n in range(20)
@@ -115,14 +115,14 @@ def test_truncating_the_tail_is_truncated(sealed):
 def test_a_forged_row_among_sealed_positions_is_inserted(registry):
     system = registry
     for n in range(5):
-        system.ledger.record_entry(ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n)))
+        system.entries.record_entry(ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n)))
     # A refused write: on PostgreSQL it uses up a position, leaving a gap in the log.
     with pytest.raises(ExternalIdConflict):
-        system.ledger.record_entry(
+        system.entries.record_entry(
             ACTIVITY, HOSTS, ActivityIn.model_validate(activity(0, staff_count=7))
         )
     for n in range(5, 10):
-        system.ledger.record_entry(ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n)))
+        system.entries.record_entry(ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n)))
     system.audit.issue_checkpoint()
     positions = [n.id for n in system.ledger.recorder.select_notifications(start=1, limit=1000)]
     gaps = [p for p in range(positions[0], positions[-1]) if p not in positions]
@@ -194,7 +194,7 @@ def test_an_auditors_earlier_checkpoint_is_proven_consistent(sealed):
     system, _ = sealed
     earlier = system.audit.latest_checkpoint()["note"]
     for n in range(20, 25):
-        system.ledger.record_entry(ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n)))
+        system.entries.record_entry(ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n)))
     system.audit.issue_checkpoint()
     assert verify(system, auditor_checkpoint=earlier).ok
     other = Signer.generate("someone-else")

@@ -32,7 +32,7 @@ CLEANERS = Principal("k-test-2", Role.partner, "trafikverket")
 
 
 def record(system, body, who=HOSTS):
-    return system.ledger.record_entry(ACTIVITY, who, parse(ActivityIn, body))
+    return system.entries.record_entry(ACTIVITY, who, parse(ActivityIn, body))
 
 
 def log_length(system) -> int:
@@ -117,7 +117,7 @@ def test_rule_violations_name_the_field_and_store_nothing(registry, overrides, f
 
 
 def test_a_zone_must_exist_at_the_station(registry):
-    registry.ledger.register_station(
+    registry.registry.register_station(
         SYSTEM,
         StationIn.model_validate(
             {"code": "floda", "name": "Floda", "municipality": "Lerum", "zones": ["platform"]}
@@ -136,7 +136,7 @@ def test_only_partners_record_and_only_for_their_own_actor(registry):
 
 
 def batch(system, bodies, who=HOSTS, kind=ACTIVITY, model=ActivityIn):
-    return system.ledger.record_entries(kind, who, [parse(model, b) for b in bodies])
+    return system.entries.record_entries(kind, who, [parse(model, b) for b in bodies])
 
 
 def test_a_batch_is_stored_in_one_go_with_per_item_results(registry):
@@ -202,14 +202,14 @@ def test_concurrent_overlapping_batches_store_each_item_once(registry):
 def test_corrections_and_retraction_build_a_history(registry):
     receipt = record(registry, activity())
     fix = CorrectionIn(changes={"staff_count": 3}, reason="miscounted", expected_version=1)
-    corrected = registry.ledger.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
+    corrected = registry.entries.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
     assert corrected.version == 2
-    retracted = registry.ledger.retract_entry(
+    retracted = registry.entries.retract_entry(
         ACTIVITY, HOSTS, receipt.id, RetractionIn(reason="logged twice", expected_version=2)
     )
-    state = registry.ledger.get_entry(ACTIVITY, HOSTS, receipt.id).as_dict()
+    state = registry.entries.get_entry(ACTIVITY, HOSTS, receipt.id).as_dict()
     assert (state["staff_count"], state["status"], state["version"]) == (3, "retracted", 3)
-    history = registry.ledger.entry_history(ACTIVITY, HOSTS, receipt.id)
+    history = registry.entries.entry_history(ACTIVITY, HOSTS, receipt.id)
     assert [e["type"] for e in history] == ["recorded", "corrected", "retracted"]
     assert [e["position"] for e in history] == [
         receipt.position,
@@ -222,9 +222,9 @@ def test_corrections_and_retraction_build_a_history(registry):
 def test_a_stale_expected_version_is_a_conflict(registry):
     receipt = record(registry, activity())
     fix = CorrectionIn(changes={"staff_count": 3}, reason="miscounted", expected_version=1)
-    registry.ledger.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
+    registry.entries.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
     with pytest.raises(VersionConflict):
-        registry.ledger.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
+        registry.entries.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
 
 
 def test_racing_corrections_admit_exactly_one(registry):
@@ -233,7 +233,7 @@ def test_racing_corrections_admit_exactly_one(registry):
     def correct(n):
         fix = CorrectionIn(changes={"staff_count": n}, reason="recount", expected_version=1)
         try:
-            registry.ledger.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
+            registry.entries.correct_entry(ACTIVITY, HOSTS, receipt.id, fix)
             return "ok"
         except VersionConflict:
             return "conflict"
@@ -241,7 +241,7 @@ def test_racing_corrections_admit_exactly_one(registry):
     with ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(correct, range(3, 11)))
     assert outcomes.count("ok") == 1
-    assert registry.ledger.get_entry(ACTIVITY, HOSTS, receipt.id).version == 2
+    assert registry.entries.get_entry(ACTIVITY, HOSTS, receipt.id).version == 2
 
 
 def test_a_correction_is_validated_like_a_new_entry(registry):
@@ -250,7 +250,7 @@ def test_a_correction_is_validated_like_a_new_entry(registry):
         changes={"ended_at": "2021-10-01T10:00:00+02:00"}, reason="typo", expected_version=1
     )
     with pytest.raises(InvalidInput) as caught:
-        registry.ledger.correct_entry(ACTIVITY, HOSTS, receipt.id, bad)
+        registry.entries.correct_entry(ACTIVITY, HOSTS, receipt.id, bad)
     assert caught.value.errors[0].field == "changes.ended_at"
 
 
@@ -258,18 +258,18 @@ def test_only_the_owner_may_correct_or_retract(registry):
     receipt = record(registry, activity())
     # Issue #10: as if the entry did not exist (not 403), so ids cannot be probed.
     with pytest.raises(NotFound):
-        registry.ledger.retract_entry(
+        registry.entries.retract_entry(
             ACTIVITY, CLEANERS, receipt.id, RetractionIn(reason="not mine", expected_version=1)
         )
 
 
 def test_a_retracted_entry_cannot_be_corrected(registry):
     receipt = record(registry, activity())
-    registry.ledger.retract_entry(
+    registry.entries.retract_entry(
         ACTIVITY, HOSTS, receipt.id, RetractionIn(reason="duplicate", expected_version=1)
     )
     with pytest.raises(EntryRetracted):
-        registry.ledger.correct_entry(
+        registry.entries.correct_entry(
             ACTIVITY,
             HOSTS,
             receipt.id,
@@ -279,19 +279,19 @@ def test_a_retracted_entry_cannot_be_corrected(registry):
 
 def test_observations_follow_the_same_rules(registry):
     obs = parse(ObservationIn, observation())
-    first = registry.ledger.record_entry(OBSERVATION, HOSTS, obs)
-    again = registry.ledger.record_entry(OBSERVATION, HOSTS, obs)
+    first = registry.entries.record_entry(OBSERVATION, HOSTS, obs)
+    again = registry.entries.record_entry(OBSERVATION, HOSTS, obs)
     assert first.created
     assert not again.created
     with pytest.raises(ExternalIdConflict):
-        registry.ledger.record_entry(OBSERVATION, HOSTS, parse(ObservationIn, observation(count=3)))
-    state = registry.ledger.get_entry(OBSERVATION, HOSTS, first.id).as_dict()
+        registry.entries.record_entry(OBSERVATION, HOSTS, parse(ObservationIn, observation(count=3)))
+    state = registry.entries.get_entry(OBSERVATION, HOSTS, first.id).as_dict()
     assert state["category"] == "graffiti"
 
 
 def test_partners_read_only_their_own_entries(registry):
     receipt = record(registry, activity())
     with pytest.raises(NotFound):  # issue #10: the same answer as an unknown id
-        registry.ledger.get_entry(ACTIVITY, CLEANERS, receipt.id)
+        registry.entries.get_entry(ACTIVITY, CLEANERS, receipt.id)
     steering = Principal("k-s", Role.steering)
-    assert registry.ledger.get_entry(ACTIVITY, steering, receipt.id).actor == "vasttrafik"
+    assert registry.entries.get_entry(ACTIVITY, steering, receipt.id).actor == "vasttrafik"

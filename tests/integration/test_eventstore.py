@@ -21,7 +21,7 @@ HOSTS = Principal("k", Role.partner, "vasttrafik")
 
 
 def record(system, n, **overrides):
-    return system.ledger.record_entry(
+    return system.entries.record_entry(
         ACTIVITY, HOSTS, ActivityIn.model_validate(activity(n, **overrides))
     )
 
@@ -59,7 +59,7 @@ def test_log_pages_are_plain_rows_in_log_order(registry):
 def test_positions_and_first_events(registry):
     first = record(registry, 1)
     fix = CorrectionIn(changes={"staff_count": 3}, reason="recount", expected_version=1)
-    second = registry.ledger.correct_entry(ACTIVITY, HOSTS, first.id, fix)
+    second = registry.entries.correct_entry(ACTIVITY, HOSTS, first.id, fix)
     store = registry.ledger.store
     assert store.event_positions(first.id) == {1: first.position, 2: second.position}
     many = [record(registry, n).id for n in range(2, 8)]

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.runtime import Runtime
 from ledger.access import SYSTEM, Principal, Role
 from ledger.entry_service import ACTIVITY, OBSERVATION
 from ledger.errors import LedgerError
 from ledger.inputs import ActivityIn, ActorIn, CorrectionIn, ObservationIn, RetractionIn, StationIn
 from ledger.settings import Settings
 from ledger.storage import pg_conninfo
-from ledger.system import System
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from tests import reference
@@ -64,14 +64,14 @@ operations = st.lists(
 def fresh_system(backend, tmp_path_factory):
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("prop") / "t.db"
-        system = System(Settings(database_url=f"sqlite:///{path}"))
+        system = Runtime(Settings(database_url=f"sqlite:///{path}"))
         try:
             yield system
         finally:
             system.close()
         return
     schema = f"trygg_prop_{uuid.uuid4().hex[:10]}"
-    system = System(Settings(database_url=PG_URL, database_schema=schema))
+    system = Runtime(Settings(database_url=PG_URL, database_schema=schema))
     try:
         yield system
     finally:
@@ -81,7 +81,6 @@ def fresh_system(backend, tmp_path_factory):
 
 
 def apply_operations(system, ops, runner):
-    ledger = system.ledger
     recorded = []  # (kind, id, actor)
     for n, op in enumerate(ops):
         try:
@@ -101,7 +100,7 @@ def apply_operations(system, ops, runner):
                         "staff_count": staff,
                     }
                 )
-                r = ledger.record_entry(ACTIVITY, Principal("p", Role.partner, actor), body)
+                r = system.entries.record_entry(ACTIVITY, Principal("p", Role.partner, actor), body)
                 recorded.append((ACTIVITY, r.id, actor))
             elif op[0] == "observation":
                 _, actor, station, category, day, count, severity = op
@@ -115,14 +114,14 @@ def apply_operations(system, ops, runner):
                         "severity": severity,
                     }
                 )
-                r = ledger.record_entry(OBSERVATION, Principal("p", Role.partner, actor), body)
+                r = system.entries.record_entry(OBSERVATION, Principal("p", Role.partner, actor), body)
                 recorded.append((OBSERVATION, r.id, actor))
             elif op[0] in {"correct", "retract"} and recorded:
                 kind, entry_id, actor = recorded[op[1] % len(recorded)]
                 who = Principal("p", Role.partner, actor)
-                entry = ledger.get_entry(kind, who, entry_id)
+                entry = system.entries.get_entry(kind, who, entry_id)
                 if op[0] == "retract":
-                    ledger.retract_entry(
+                    system.entries.retract_entry(
                         kind,
                         who,
                         entry_id,
@@ -137,7 +136,7 @@ def apply_operations(system, ops, runner):
                         changes["ended_at"] = None
                     else:
                         changes["count"] = max(1, number)
-                    ledger.correct_entry(
+                    system.entries.correct_entry(
                         kind,
                         who,
                         entry_id,
@@ -171,11 +170,11 @@ def test_incremental_rebuild_and_recomputation_agree(backend, ops, tmp_path_fact
         pytest.skip("TRYGG_TEST_DATABASE_URL is not set")
     with fresh_system(backend, tmp_path_factory) as system:
         for code in STATIONS:
-            system.ledger.register_station(
+            system.registry.register_station(
                 SYSTEM, StationIn(code=code, name=code, municipality="Lerum")
             )
         for code in ACTORS:
-            system.ledger.register_actor(
+            system.registry.register_actor(
                 SYSTEM, ActorIn.model_validate({"code": code, "name": code, "kind": "transit"})
             )
         runner = ProjectionRunner(system.ledger.recorder, system.engine, page_size=3)

@@ -59,7 +59,7 @@ def obs(ext, station, category, when, count=1, severity="medium"):
 def scenario(registry):
     """A four-week promise with numbers small enough to check by hand (see each test)."""
     ledger = registry.ledger
-    ledger.make_promise(
+    registry.registry.make_promise(
         SYSTEM,
         PromiseIn.model_validate(
             {
@@ -170,14 +170,14 @@ def scenario(registry):
             litter_bags=2,
         ),
     ]:
-        ids[a.external_id] = ledger.record_entry(ACTIVITY, who, a).id
-    ledger.correct_entry(
+        ids[a.external_id] = registry.entries.record_entry(ACTIVITY, who, a).id
+    registry.entries.correct_entry(
         ACTIVITY,
         HOSTS,
         ids["a3"],
         CorrectionIn(changes={"staff_count": 3}, reason="tre värdar", expected_version=1),
     )
-    ledger.retract_entry(
+    registry.entries.retract_entry(
         ACTIVITY, HOSTS, ids["a4"], RetractionIn(reason="dubblett", expected_version=1)
     )
     # Graffiti at Lerum per ISO week: W33 4, W34 0, W35 2, W36 2, W37 6 (one report retracted).
@@ -189,12 +189,12 @@ def scenario(registry):
         ("o5", "2021-09-19T23:30:00+02:00", 1),
         ("o6", "2021-09-14T10:00:00+02:00", 9),
     ]:
-        r = ledger.record_entry(OBSERVATION, HOSTS, obs(ext, "lerum", "graffiti", when, count))
+        r = registry.entries.record_entry(OBSERVATION, HOSTS, obs(ext, "lerum", "graffiti", when, count))
         ids[ext] = r.id
-    ledger.retract_entry(
+    registry.entries.retract_entry(
         OBSERVATION, HOSTS, ids["o6"], RetractionIn(reason="fel station", expected_version=1)
     )
-    plan = ledger.create_action_plan(
+    plan = registry.registry.create_action_plan(
         SYSTEM,
         ActionPlanIn(
             promise="p",
@@ -208,11 +208,11 @@ def scenario(registry):
     )
     from ledger.inputs import MeasureStatusIn
 
-    ledger.change_measure_status(SYSTEM, plan.id, "m3", MeasureStatusIn(status="done"))
+    registry.registry.change_measure_status(SYSTEM, plan.id, "m3", MeasureStatusIn(status="done"))
     runner = ProjectionRunner(ledger.recorder, registry.engine, page_size=4)
     runner.catch_up_all()
     today = datetime(2021, 9, 19, 12, 0, tzinfo=TZ)
-    return Views(ledger, runner, clock=lambda: today), ids
+    return Views(ledger, registry.registry, runner, clock=lambda: today), ids
 
 
 def test_station_summary_by_week(scenario):
@@ -310,7 +310,7 @@ def test_weekly_totals_added_to_an_existing_generation_are_filled_from_the_daily
     tables.weekly.drop(registry.engine)
     fresh = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=4)
     assert fresh.tables("activities", generation).weekly.name == tables.weekly.name
-    again = Views(registry.ledger, fresh, clock=views.clock)
+    again = Views(registry.ledger, registry.registry, fresh, clock=views.clock)
     assert again.station_summary(STEERING, "lerum", group="week") == expected
 
 
@@ -412,7 +412,7 @@ def test_views_equal_a_recomputation_and_a_rebuild(scenario, registry):
 
 def test_as_of_a_position_shows_the_view_as_it_stood(scenario, registry):
     views, ids = scenario
-    history = registry.ledger.entry_history(ACTIVITY, STEERING, ids["a3"])
+    history = registry.entries.entry_history(ACTIVITY, STEERING, ids["a3"])
     before_correction = history[1]["position"] - 1
     then = views.station_summary(STEERING, "lerum", as_of=before_correction)
     w37 = [r for r in then["rows"] if r["period"] == "2021-W37" and r["actor"] == "vasttrafik"]
@@ -425,7 +425,7 @@ def test_as_of_a_position_shows_the_view_as_it_stood(scenario, registry):
 
 def test_as_of_a_time_uses_the_last_event_recorded_by_then(scenario, registry):
     views, ids = scenario
-    history = registry.ledger.entry_history(ACTIVITY, STEERING, ids["a1"])
+    history = registry.entries.entry_history(ACTIVITY, STEERING, ids["a1"])
     recorded = datetime.fromisoformat(history[0]["recorded_at"])
     then = views.station_summary(STEERING, "lerum", as_of=recorded)
     assert then["as_of_position"] == history[0]["position"]
@@ -442,7 +442,7 @@ def test_an_event_a_projection_cannot_apply_is_parked_and_the_rest_applied(
     """Issue #10: a poison event parks; it does not stop the views for everyone."""
     ledger = registry.ledger
     receipts = [
-        ledger.record_entry(
+        registry.entries.record_entry(
             ACTIVITY,
             *act(
                 HOSTS,
@@ -506,7 +506,7 @@ def test_a_nul_that_got_into_the_log_parks_on_postgresql_and_the_rest_is_shown(r
     Screening now keeps it out, so it is written behind the door, as old data or a
     future bug would: the event parks, the entries after it are shown."""
     ledger = registry.ledger
-    good = ledger.record_entry(
+    good = registry.entries.record_entry(
         ACTIVITY,
         *act(HOSTS, "ok-1", "patrol", "lerum", "2021-09-06T16:00:00+02:00", None),
     )
@@ -514,8 +514,8 @@ def test_a_nul_that_got_into_the_log_parks_on_postgresql_and_the_rest_is_shown(r
     entry = valid.model_copy(update={"external_id": "nul\x00-1"})  # past the door
     entry_id = ACTIVITY.entry_id("vasttrafik", entry)
     bad_event, _ = _sealed_recorded(ACTIVITY, entry_id, "vasttrafik", entry, "digest")
-    bad = ledger._append([bad_event], [])[0].notification.id
-    after = ledger.record_entry(
+    bad = ledger.events.put([bad_event])[0].notification.id
+    after = registry.entries.record_entry(
         ACTIVITY,
         *act(HOSTS, "ok-2", "patrol", "lerum", "2021-09-08T16:00:00+02:00", None),
     )
@@ -528,7 +528,7 @@ def test_a_nul_that_got_into_the_log_parks_on_postgresql_and_the_rest_is_shown(r
         assert status["activities"].parked == (bad,)
         assert status["activities"].as_dict()["state"] == "degraded"
     assert status["activities"].position == runner.head()
-    views = Views(ledger, runner)
+    views = Views(ledger, registry.registry, runner)
     listed = views.entries(
         SYSTEM, "activities", filters={}, start=None, end=None, page=1, page_size=50
     )

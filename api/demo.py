@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from api.runtime import Runtime
 from ledger import ids
 from ledger.access import SYSTEM, Principal, Role
 from ledger.domain.base import recording_time
@@ -36,7 +37,6 @@ from ledger.inputs import (
     RetractionIn,
     StationIn,
 )
-from ledger.system import System
 
 TZ = ZoneInfo("Europe/Stockholm")
 PERIOD_START = date(2021, 9, 1)
@@ -205,25 +205,24 @@ class DemoSummary:
     keys: list[tuple[str, str | None, str]] = field(default_factory=list)
 
 
-def populate(system: System, *, seed: int = 2021, days: int = 365) -> DemoSummary:
+def populate(system: Runtime, *, seed: int = 2021, days: int = 365) -> DemoSummary:
     """Record the demo in the order it would have happened, each event stamped with the
     moment it would have been reported, so "as of" questions have real answers."""
     rng = random.Random(seed)  # noqa: S311 (deterministic demo data, not security)
-    ledger = system.ledger
     out = DemoSummary()
     with recording_time(SETUP_TIME):
         for code, name, municipality in STATIONS:
-            ledger.register_station(
+            system.registry.register_station(
                 SYSTEM, StationIn(code=code, name=name, municipality=municipality)
             )
             out.stations += 1
         for code, name, kind in ACTORS:
-            ledger.register_actor(
+            system.registry.register_actor(
                 SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
             )
             out.actors += 1
         commitments = _commitments()
-        ledger.make_promise(
+        system.registry.make_promise(
             SYSTEM,
             PromiseIn.model_validate(
                 {
@@ -263,10 +262,10 @@ def populate(system: System, *, seed: int = 2021, days: int = 365) -> DemoSummar
             activities = [i for i in items if isinstance(i, ActivityIn)]
             observations = [i for i in items if isinstance(i, ObservationIn)]
             if activities:
-                receipt = ledger.record_entries(ACTIVITY, who, activities)
+                receipt = system.entries.record_entries(ACTIVITY, who, activities)
                 out.activities += receipt.created
             if observations:
-                out.observations += ledger.record_entries(OBSERVATION, who, observations).created
+                out.observations += system.entries.record_entries(OBSERVATION, who, observations).created
 
         return run
 
@@ -447,9 +446,8 @@ def _poisson(rng: random.Random, mean: float) -> int:
         k += 1
 
 
-def _action_plans(system: System) -> list[tuple[datetime, Callable[[], None]]]:
+def _action_plans(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
     """Create the plans now; return their measures' status changes, each at its moment."""
-    ledger = system.ledger
     plans = {
         "herrljunga": [
             ("Belysning i gångtunneln", "herrljunga-kommun", date(2021, 12, 1), "done"),
@@ -492,12 +490,12 @@ def _action_plans(system: System) -> list[tuple[datetime, Callable[[], None]]]:
     steps: list[tuple[datetime, Callable[[], None]]] = []
 
     def change(plan_id: UUID, code: str, status: str) -> Callable[[], None]:
-        return lambda: ledger.change_measure_status(
+        return lambda: system.registry.change_measure_status(
             SYSTEM, plan_id, code, MeasureStatusIn.model_validate({"status": status})
         )
 
     for station, measures in plans.items():
-        receipt = ledger.create_action_plan(
+        receipt = system.registry.create_action_plan(
             SYSTEM,
             ActionPlanIn(
                 promise="stk-2021-2022",
@@ -525,18 +523,17 @@ def _action_plans(system: System) -> list[tuple[datetime, Callable[[], None]]]:
 
 def _corrections(
     rng: random.Random,
-    system: System,
+    system: Runtime,
     reported: list[tuple[datetime, str, ActivityIn]],
     out: DemoSummary,
 ) -> list[tuple[datetime, Callable[[], None]]]:
     """A handful of corrections and one retraction, each a week after the report it fixes.
     Entry ids are derived from (actor, external_id), so they are known in advance."""
-    ledger = system.ledger
     steps: list[tuple[datetime, Callable[[], None]]] = []
 
     def fix(who: Principal, entry_id: UUID) -> Callable[[], None]:
         def run() -> None:
-            ledger.correct_entry(
+            system.entries.correct_entry(
                 ACTIVITY,
                 who,
                 entry_id,
@@ -552,7 +549,7 @@ def _corrections(
 
     def withdraw(who: Principal, entry_id: UUID) -> Callable[[], None]:
         def run() -> None:
-            ledger.retract_entry(
+            system.entries.retract_entry(
                 ACTIVITY,
                 who,
                 entry_id,
