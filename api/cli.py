@@ -360,7 +360,7 @@ def verify(
     """Recompute every leaf, the tree, each checkpoint and every stored text from the
     stored events; never seals or signs anything (that is `trygg checkpoint`).
     Exit 0 when intact; otherwise 1 and the first bad position and what is wrong."""
-    from ledger.audit.check import verify_ledger
+    from ledger.audit.verify import verify_ledger
 
     runtime = _runtime()
     try:
@@ -407,7 +407,7 @@ def export(
         Path | None, typer.Option(help="also write a fresh signed checkpoint note here")
     ] = None,
 ) -> None:
-    """Write the sealed log as NDJSON for offline verification (python -m ledger.audit.verify)."""
+    """Write the sealed log as NDJSON for offline verification (python -m ledger.audit.standalone)."""
     import json
 
     runtime = _runtime()

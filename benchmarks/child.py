@@ -121,7 +121,7 @@ def _raw_pages(decode: str) -> dict[str, Any]:
 
 def verify() -> dict[str, Any]:
     from api.runtime import Runtime
-    from ledger.audit.check import verify_ledger
+    from ledger.audit.verify import verify_ledger
     from ledger.settings import Settings
 
     system = Runtime(Settings())

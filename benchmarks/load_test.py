@@ -29,7 +29,7 @@ import psycopg
 from api.demo import populate
 from api.runtime import Runtime
 from ledger.access import Role
-from ledger.audit.check import verify_ledger
+from ledger.audit.verify import verify_ledger
 from ledger.settings import Settings
 from ledger.storage import pg_conninfo
 from projections.rebuild import rebuild

@@ -427,7 +427,7 @@ def _audit(store: dict[str, Any]) -> list[str]:
     out = ["## 5. Sealing, `trygg verify` and proofs", ""]
     out += [
         "Seal: `Sealer.seal()` of the whole log into a fresh tree. Verify: "
-        "`ledger.audit.check.verify_ledger` in a fresh child process. Raw: a keyset scan of "
+        "`ledger.audit.verify.verify_ledger` in a fresh child process. Raw: a keyset scan of "
         "the event table (plain, and with the RFC 6962 leaf hash of every event). Proofs: "
         "`AuditService.inclusion(position, size)` and `.consistency(first, size)` for random "
         "leaves at the full tree size, against one raw primary-key lookup of a tree node.",

@@ -12,12 +12,14 @@ from api.dashboard import charts
 from api.dashboard import tables as tb
 from api.dashboard.context import Ctx
 from api.dashboard.i18n import label, number, percent, smart, t
+from ledger.progress import Status
 from projections import followup
 from projections.timebox import LOCAL
 
 log = logging.getLogger("trygg.dashboard")
 
-STATUSES = ("met", "on_track", "behind", "not_started")
+#: Every status a commitment can have, in the order the tiles show them.
+STATUSES = tuple(Status)
 
 
 def common(ctx: Ctx) -> dict[str, Any]:

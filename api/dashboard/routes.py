@@ -11,9 +11,6 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-import psycopg
-import sqlalchemy.exc
-from eventsourcing.persistence import PersistenceError
 from fastapi import APIRouter, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -25,19 +22,13 @@ from api.dashboard import tables as tb
 from api.dashboard.context import Ctx, PageError, parse_filters
 from api.dashboard.i18n import t
 from api.dashboard.sessions import COOKIE, LIFETIME_SECONDS, Session, store_of
-from api.errors import RateLimited, status_of
+from api.errors import classify
 from ledger.access import Role
 from ledger.errors import LedgerError
 
 log = logging.getLogger("trygg.dashboard")
 
 LOGIN_CSRF_COOKIE = "trygg_login_csrf"
-INFRA_ERRORS = (
-    PersistenceError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    psycopg.OperationalError,
-)
 
 
 class SignInRequired(Exception):
@@ -57,26 +48,16 @@ class HtmlRoute(APIRoute):
                 return sign_in_redirect(request)
             except PageError as e:
                 return error_page(request, e.status, e.message, e.title_key)
-            except LedgerError as e:
-                return error_page(request, status_of(e), None, detail=e.detail)
-            except RateLimited as e:
-                lang = render.language(request)
-                response = error_page(request, 429, t(lang, "error_429_detail"))
-                response.headers["Retry-After"] = str(max(1, round(e.retry_after)))
-                return response
             except RequestValidationError:
                 return error_page(request, 422, t(render.language(request), "bad_param", field="?"))
-            except StarletteHTTPException as e:
-                return error_page(request, e.status_code, str(e.detail))
-            except INFRA_ERRORS as e:
-                log.warning("dashboard: database unavailable: %s", e)
-                lang = render.language(request)
-                response = error_page(request, 503, t(lang, "error_503_detail"))
-                response.headers["Retry-After"] = "5"
+            except Exception as exc:  # the API's own classification, as a page
+                problem = classify(exc)
+                detail = exc.detail if isinstance(exc, LedgerError | StarletteHTTPException) else None
+                response = error_page(request, problem.status, None, detail=detail)
+                retry = (problem.headers or {}).get("Retry-After")
+                if retry is not None:
+                    response.headers["Retry-After"] = retry
                 return response
-            except Exception:
-                log.exception("dashboard: unexpected error on %s", request.url.path)
-                return error_page(request, 500, t(render.language(request), "error_500_detail"))
 
         return guarded
 

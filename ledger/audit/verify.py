@@ -1,338 +1,391 @@
-"""Standalone offline verifier for an audit export.
+"""``trygg verify``: recompute everything from the stored events and compare.
 
-Usage::
+What is checked, in order, reading the log once (memory does not grow with it):
 
-    python -m ledger.audit.verify --log log.ndjson --checkpoint checkpoint.txt \\
-        --key 'name+1234abcd+AR...' [--old-checkpoint old.txt]
+1. every stored checkpoint's signature, with this ledger's public key;
+2. the events against the sealed leaves, position by position: each sealed
+   position must still hold an event with the same identity and the same leaf
+   hash, and no event may appear at a position the tree skipped;
+3. the tree rebuilt from the *recomputed* leaves against every stored
+   checkpoint's root (so a forger who rewrote both an event and its stored leaf
+   is still caught), and against an auditor's own earlier checkpoint if given.
 
-It needs only the standard library and ``cryptography`` (it imports nothing
-from the application but ``ledger.audit``), so it can be handed to an auditor
-with the export.
+4. the erasable texts (``ledger.texts``): every text row must still hash to the
+   reference it is stored under, and every reference in an event must have its row
+   unless an erasure record names it;
+5. that an audit trail exists at all: a log with events but no sealed leaves or no
+   signed checkpoint fails (whoever can empty the audit tables must not get an OK).
 
-What it establishes, in order, stopping at the first problem:
+Nothing is sealed or signed here (that is ``trygg checkpoint``): verifying must not
+vouch for what it is checking. Events after the last sealed position are counted but
+not checked until they are sealed.
 
-1. the checkpoint (and the old one, if given) is signed by the given key;
-2. the records' ``leaf_index`` run 0, 1, 2, ... without gaps or repeats, and
-   their ``position`` strictly increases;
-3. each record's ``leaf_hash`` equals the hash recomputed from its fields, and
-   its human-readable ``event`` matches its ``state_b64``;
-4. the RFC 6962 root of the first ``checkpoint.size`` leaves equals the
-   checkpoint's root (so every covered byte is what the log signed);
-5. with an old checkpoint: the root of the first ``old.size`` leaves equals the
-   old root, i.e. the log only grew since then (consistency).
-
-Memory stays constant in the log length: records are streamed, and only the
-tree frontier (at most log2(n) + 1 hashes) is kept.
-
-Exit status: 0 when intact, 1 when a problem was found (the first one is
-printed with its kind, leaf index and position), 2 when the inputs could not be
-read at all (missing file, invalid key string).
+The first problem is reported with its position and one of: ``modified``,
+``missing``, ``inserted``, ``reordered``, ``truncated``, ``bad_signature``,
+``root_mismatch``, ``no_audit_trail``, ``text_modified``, ``text_missing``,
+``text_inserted``.
 """
 
 from __future__ import annotations
 
-import argparse
-import base64
-import sys
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
-from ledger.audit.checkpoint import (
-    Checkpoint,
-    CheckpointError,
-    VerifierKey,
-    format_time,
-    verify_checkpoint,
-)
-from ledger.audit.leaf import (
-    RecordError,
-    event_of,
-    load_record,
-    record_leaf_hash,
-    record_state,
-    same_event,
-)
-from ledger.audit.merkle import EMPTY_ROOT, TreeBuilder
+import orjson
+from eventsourcing.persistence import ApplicationRecorder
+from sqlalchemy import Engine, select
 
-Kind = Literal[
-    "modified",
-    "missing",
-    "inserted",
-    "reordered",
-    "truncated",
-    "bad_signature",
-    "root_mismatch",
-]
+from ledger.audit.checkpoint import CheckpointError, VerifierKey, verify_checkpoint
+from ledger.audit.leaf import leaf_hash_of, stored_bytes
+from ledger.audit.merkle import TreeBuilder
+from ledger.audit.store import checkpoints, leaves, nodes, seal_state
+from ledger.eventstore import LogRow, ledger_recorder, log_pages
+from ledger.texts import commitment, refs_in, texts
+
+PAGE = 5000
 
 
-@dataclass(frozen=True)
-class Report:
-    """The outcome of a verification: ``ok``, or the first problem found.
-
-    ``leaf_index`` is where the log deviates (for ``inserted`` with a repeated
-    index, the repeated index); ``position`` is that of the offending record
-    when there is one; ``line`` is its 1-based line number in the export.
-    """
-
-    records: int
-    checkpoint: Checkpoint | None = None
-    old_checkpoint: Checkpoint | None = None
-    kind: Kind | None = None
-    message: str = ""
-    leaf_index: int | None = None
+@dataclass
+class Problem:
+    kind: str
+    detail: str
     position: int | None = None
-    line: int | None = None
+    leaf_index: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "position": self.position,
+            "leaf_index": self.leaf_index,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class VerifyReport:
+    events: int = 0
+    leaves: int = 0
+    checkpoints: int = 0
+    unsealed: int = 0  # events after the last sealed position (checked once sealed)
+    texts: int = 0  # text rows checked against their references
+    erased_fields: int = 0  # fields named by erasure records
+    erased_texts: int = 0  # texts those records erased
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.kind is None
-
-    def summary(self) -> str:
-        if self.ok:
-            assert self.checkpoint is not None
-            cp = self.checkpoint
-            text = (
-                f"OK: {self.records} records; checkpoint {cp.origin} size {cp.size} "
-                f"root {base64.b64encode(cp.root).decode()} time {format_time(cp.time)}"
-            )
-            if self.old_checkpoint is not None:
-                text += f"; consistent with old checkpoint size {self.old_checkpoint.size}"
-            return text
-        where = []
-        if self.leaf_index is not None:
-            where.append(f"leaf index {self.leaf_index}")
-        if self.position is not None:
-            where.append(f"position {self.position}")
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        at = f" at {', '.join(where)}" if where else ""
-        return f"FAIL {self.kind}{at}: {self.message}"
-
-
-class _Found(Exception):
-    """Carries the first problem out of the streaming loop."""
-
-    def __init__(self, kind: Kind, message: str, **where: Any) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.where = where
-
-
-def _numbered(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str | bytes, bool]]:
-    """Yield ``(line number, line, is_last)`` for non-blank lines, one line of lookahead."""
-    pending: tuple[int, str | bytes] | None = None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue  # blank lines carry nothing that is hashed
-        if pending is not None:
-            yield pending[0], pending[1], False
-        pending = (number, line)
-    if pending is not None:
-        yield pending[0], pending[1], True
-
-
-def _classify_gap(
-    expected: int, got: int, rest: Iterator[tuple[int, str | bytes, bool]], seen: int
-) -> Kind:
-    """Decide whether a jump from ``expected`` to ``got`` is missing, reordered or inserted.
-
-    Scans the remaining records once, keeping three numbers: whether the
-    expected index turns up later (a reorder), whether ``got`` turns up again
-    (a duplicate, i.e. an insertion), and how many records there are in all
-    (an index past the end cannot be a reorder either).
-    """
-    expected_later = got_again = False
-    total = seen
-    for _, line, _ in rest:
-        total += 1
-        try:
-            index = load_record(line)["leaf_index"]
-        except RecordError:
-            continue
-        expected_later = expected_later or index == expected
-        got_again = got_again or index == got
-    if got_again or got >= total:
-        return "inserted"
-    return "reordered" if expected_later else "missing"
-
-
-def _check_root(cp: Checkpoint, root: bytes, label: str, since: int | None = None) -> None:
-    if root != cp.root:
-        message = (
-            f"the root of the first {cp.size} records does not match the {label}: "
-            "records were altered and re-hashed, inserted or removed"
-        )
-        if since:
-            message += (
-                f" at leaf index {since} or later (the earlier ones match the old checkpoint)"
-            )
-        raise _Found("root_mismatch", message)
-
-
-def _ends_with_newline(line: str | bytes) -> bool:
-    return line.endswith("\n") if isinstance(line, str) else line.endswith(b"\n")
-
-
-class _Scan:
-    """One streaming pass over the records; :meth:`run` raises :class:`_Found` at the first problem.
-
-    State is constant-size: the tree frontier, the expected next leaf index
-    (``builder.size``) and the previous record's position and line number.
-    """
-
-    def __init__(self, cp: Checkpoint, old: Checkpoint | None) -> None:
-        self.cp, self.old = cp, old
-        self.builder = TreeBuilder()
-        self.previous_position = -1
-        self.previous_line = 0
+        return not self.problems
 
     @property
-    def records(self) -> int:
-        return self.builder.size
+    def first(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
 
-    def run(self, lines: Iterable[str | bytes]) -> None:
-        if self.old is not None and self.old.size == 0:
-            _check_root(self.old, EMPTY_ROOT, "old checkpoint")
-        if self.cp.size == 0:
-            _check_root(self.cp, EMPTY_ROOT, "checkpoint")
-        records = _numbered(lines)
-        for line_no, line, is_last in records:
-            self._record(line_no, line, is_last, records)
-        if self.builder.size < self.cp.size:
-            raise _Found(
-                "truncated",
-                f"the log has {self.builder.size} records but the checkpoint covers {self.cp.size}",
-                leaf_index=self.builder.size,
-            )
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "leaves": self.leaves,
+            "checkpoints": self.checkpoints,
+            "unsealed": self.unsealed,
+            "texts": self.texts,
+            "erased_fields": self.erased_fields,
+            "erased_texts": self.erased_texts,
+            "first_problem": self.first.as_dict() if self.first else None,
+            "problems": [p.as_dict() for p in self.problems[:20]],
+        }
 
-    def _record(
-        self,
-        line_no: int,
-        line: str | bytes,
-        is_last: bool,
-        rest: Iterator[tuple[int, str | bytes, bool]],
-    ) -> None:
-        expected = self.builder.size
+
+def _events(recorder: ApplicationRecorder, stop: int | None = None) -> Iterator[LogRow]:
+    """(position, originator_id, version, topic, state) in log order, a page at a time."""
+    for batch in log_pages(ledger_recorder(recorder), 0, PAGE, stop=stop):
+        yield from batch
+
+
+def _sealed(engine: Engine) -> Iterator[tuple[int, int, str, int, bytes]]:
+    """(leaf_index, position, originator_id, version, sealed leaf hash) in leaf order."""
+    after = -1
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    leaves.c.leaf_index,
+                    leaves.c.position,
+                    leaves.c.originator_id,
+                    leaves.c.originator_version,
+                    nodes.c.hash,
+                )
+                .outerjoin(nodes, (nodes.c.level == 0) & (nodes.c.idx == leaves.c.leaf_index))
+                .where(leaves.c.leaf_index > after)
+                .order_by(leaves.c.leaf_index)
+                .limit(PAGE)
+            ).all()
+        for r in rows:
+            yield int(r[0]), int(r[1]), r[2], int(r[3]), bytes(r[4] or b"")
+        if len(rows) < PAGE:
+            return
+        after = int(rows[-1][0])
+
+
+def verify_ledger(
+    recorder: ApplicationRecorder,
+    engine: Engine,
+    verifier_key: str,
+    *,
+    auditor_checkpoint: str | None = None,
+    auditor_key: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    stop_after: int = 1,
+) -> VerifyReport:
+    report = VerifyReport()
+    key = VerifierKey.parse(verifier_key)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(
+                checkpoints.c.id,
+                checkpoints.c.tree_size,
+                checkpoints.c.root_hash,
+                checkpoints.c.note,
+            ).order_by(checkpoints.c.tree_size, checkpoints.c.id)
+        ).all()
+        sealed_position, sealed_size = conn.execute(
+            select(seal_state.c.position, seal_state.c.tree_size)
+        ).one()
+    report.checkpoints = len(stored)
+
+    # 1. Signatures.
+    expected_roots: dict[int, list[tuple[str, bytes]]] = {}
+    for row_id, size, root, note in stored:
         try:
-            record = load_record(line)
-        except RecordError as exc:
-            if is_last and not _ends_with_newline(line):
-                kind: Kind = "truncated"
-                message = f"the last line is cut off ({exc})"
+            cp = verify_checkpoint(note, key)
+        except CheckpointError as e:
+            report.problems.append(
+                Problem("bad_signature", f"checkpoint {row_id} (tree size {size}): {e}")
+            )
+            continue
+        if cp.size != size or cp.root != bytes(root):
+            report.problems.append(
+                Problem(
+                    "bad_signature", f"checkpoint {row_id}: its row disagrees with its signed note"
+                )
+            )
+            continue
+        expected_roots.setdefault(cp.size, []).append((f"checkpoint {row_id}", cp.root))
+    if auditor_checkpoint is not None:
+        try:
+            cp = verify_checkpoint(
+                auditor_checkpoint, VerifierKey.parse(auditor_key or verifier_key)
+            )
+            expected_roots.setdefault(cp.size, []).append(("your checkpoint", cp.root))
+        except CheckpointError as e:
+            report.problems.append(Problem("bad_signature", f"your checkpoint: {e}"))
+    if report.problems and len(report.problems) >= stop_after:
+        return report
+
+    # 2 and 3. One merged walk over events and sealed leaves.
+    tree = TreeBuilder()
+    references = _References()
+    events = references.watching(_events(recorder))
+    sealed = _sealed(engine)
+    event = next(events, None)
+    leaf = next(sealed, None)
+    expected_index = 0
+
+    def problem(kind: str, detail: str, position: int | None, index: int | None) -> bool:
+        report.problems.append(Problem(kind, detail, position, index))
+        return len(report.problems) >= stop_after
+
+    def check_roots() -> bool:
+        for label, root in expected_roots.get(tree.size, []):
+            if tree.root() != root:
+                return problem(
+                    "root_mismatch",
+                    f"the log rebuilt from the stored events does not match {label} "
+                    f"(tree size {tree.size})",
+                    None,
+                    tree.size - 1,
+                )
+        return False
+
+    while leaf is not None or (event is not None and event[0] <= sealed_position):
+        if leaf is not None and leaf[0] != expected_index:
+            if problem(
+                "missing",
+                f"leaf {expected_index} is missing from the leaf table",
+                None,
+                expected_index,
+            ):
+                return report
+            expected_index = leaf[0]
+        if event is not None and (leaf is None or event[0] < leaf[1]):
+            if event[0] <= sealed_position:
+                kind = "inserted"
+                detail = f"an event at position {event[0]} that was never sealed"
+                if problem(kind, detail, event[0], None):
+                    return report
+            event = next(events, None)
+            continue
+        assert leaf is not None
+        index, position, originator_id, version, sealed_hash = leaf
+        report.leaves += 1
+        if event is None or event[0] > position:
+            rest_missing = event is None
+            kind = "truncated" if rest_missing else "missing"
+            detail = (
+                f"the log ends before position {position} (leaf {index}); "
+                "sealed events at its tail are gone"
+                if rest_missing
+                else f"the sealed event at position {position} (leaf {index}) is gone"
+            )
+            if problem(kind, detail, position, index):
+                return report
+            leaf = next(sealed, None)
+            expected_index = index + 1
+            continue
+        # the event's position == the leaf's position
+        report.events += 1
+        _, actual_id, actual_version, topic, state = event
+        digest = leaf_hash_of(position, actual_id, actual_version, topic, stored_bytes(state))
+        tree.append(digest)
+        if digest != sealed_hash:
+            if (actual_id, actual_version) != (originator_id, version):
+                kind, detail = _moved(engine, actual_id, actual_version, position)
             else:
-                kind, message = "modified", f"malformed record: {exc}"
-            raise _Found(kind, message, leaf_index=expected, line=line_no) from None
-        index, position = record["leaf_index"], record["position"]
-        where = {"leaf_index": expected, "position": position, "line": line_no}
-        if index < expected:
-            where["leaf_index"] = index
-            also = f" (also at line {self.previous_line})" if index == expected - 1 else ""
-            raise _Found("inserted", f"leaf index {index} appears again{also}", **where)
-        if index > expected:
-            kind = _classify_gap(expected, index, rest, expected + 1)
-            message = {
-                "missing": f"leaf index {expected} is missing (this record has {index})",
-                "reordered": f"leaf index {index} comes before {expected}",
-                "inserted": f"a record with leaf index {index} does not belong here",
-            }[kind]
-            raise _Found(kind, message, **where)
-        leaf = record_leaf_hash(record)
-        if leaf.hex() != record["leaf_hash"]:
-            raise _Found("modified", "the record's fields do not match its leaf_hash", **where)
-        if not same_event(record["event"], event_of(record_state(record))):
-            raise _Found("modified", "the event field does not match state_b64", **where)
-        # After the hash check, so an edited position is reported as modified.
-        if position <= self.previous_position:
-            raise _Found(
-                "reordered",
-                f"position {position} does not follow position {self.previous_position}",
-                **where,
+                kind, detail = "modified", f"the event at position {position} was changed"
+            if problem(kind, detail, position, index):
+                return report
+        if check_roots():
+            return report
+        if progress is not None and report.leaves % 10_000 == 0:
+            progress(report.leaves)
+        event = next(events, None)
+        leaf = next(sealed, None)
+        expected_index = index + 1
+    if report.leaves < sealed_size and not report.problems:
+        problem(
+            "truncated",
+            f"the leaf table ends at {report.leaves} of {sealed_size} sealed leaves",
+            None,
+            report.leaves,
+        )
+    while event is not None:  # the unsealed tail: its texts are referenced too
+        report.unsealed += 1
+        event = next(events, None)
+    if report.problems:
+        return report
+    if report.events + report.unsealed and (sealed_size == 0 or not stored):
+        what = "no sealed leaves" if sealed_size == 0 else "no signed checkpoint"
+        problem(
+            "no_audit_trail",
+            f"{report.events + report.unsealed} events exist but there is {what}: "
+            "nothing vouches for them (run `trygg checkpoint` on a trusted copy)",
+            None,
+            None,
+        )
+        return report
+    report.erased_fields = references.erased_fields
+    report.erased_texts = len(references.erased)
+    if _check_texts(engine, references, report, problem):
+        return report
+    for size, labels in expected_roots.items():
+        if size > tree.size and not report.problems:
+            problem(
+                "truncated",
+                f"{labels[0][0]} covers {size} events; only {tree.size} remain",
+                None,
+                tree.size,
             )
-        self.previous_position, self.previous_line = position, line_no
-        self.builder.append(leaf)
-        size = self.builder.size
-        if self.old is not None and size == self.old.size:
-            _check_root(self.old, self.builder.root(), "old checkpoint")
-        if size == self.cp.size:
-            since = self.old.size if self.old is not None else None
-            _check_root(self.cp, self.builder.root(), "checkpoint", since)
+    return report
 
 
-def verify_export(
-    lines: Iterable[str | bytes],
-    checkpoint_text: str | bytes,
-    verifier_key: VerifierKey | str,
-    old_checkpoint_text: str | bytes | None = None,
-) -> Report:
-    """Verify an NDJSON export against a signed checkpoint; see the module docstring.
+class _References:
+    """The text references of the entry events walked, and what erasures removed."""
 
-    ``lines`` are the export's lines split on ``"\\n"`` only (a file opened in
-    binary mode, or ``text.split("\\n")``); blank lines are ignored. Raises
-    ``CheckpointError`` (a ``ValueError``) only if ``verifier_key`` is not a
-    valid key string; every problem with the data is returned in the report.
-    """
-    key = verifier_key if isinstance(verifier_key, VerifierKey) else VerifierKey.parse(verifier_key)
-    try:
-        cp = verify_checkpoint(checkpoint_text, key)
-    except CheckpointError as exc:
-        return Report(0, kind="bad_signature", message=f"checkpoint: {exc}")
-    old = None
-    if old_checkpoint_text is not None:
+    def __init__(self) -> None:
+        self.referenced: dict[str, int] = {}  # ref -> position of the event holding it
+        self.erased: set[str] = set()
+        self.erased_fields = 0
+
+    def watching(self, events: Iterator[LogRow]) -> Iterator[LogRow]:
+        for event in events:
+            if event[3].startswith(ENTRY_TOPICS):
+                self._note(event[0], event[3], event[4])
+            yield event
+
+    def _note(self, position: int, topic: str, state: bytes) -> None:
         try:
-            old = verify_checkpoint(old_checkpoint_text, key)
-        except CheckpointError as exc:
-            return Report(0, cp, kind="bad_signature", message=f"old checkpoint: {exc}")
-        if old.origin != cp.origin:
-            message = f"old checkpoint is for log {old.origin!r}, not {cp.origin!r}"
-            return Report(0, cp, old, kind="bad_signature", message=message)
-        if old.size > cp.size:
-            return Report(
-                0,
-                cp,
-                old,
-                kind="truncated",
-                message=f"the old checkpoint covers {old.size} records, the new one only {cp.size}",
-                leaf_index=cp.size,
+            data = orjson.loads(stored_bytes(state))
+        except orjson.JSONDecodeError:
+            return  # a mangled event is reported by the leaf check
+        if not isinstance(data, dict):
+            return
+        if topic.endswith(".Erased"):
+            self.erased.update(r for r in data.get("refs", []) if isinstance(r, str))
+            self.erased_fields += len(data.get("fields", []))
+        for key in ("note", "details", "changes", "reason"):
+            for _, ref in refs_in(data.get(key)):
+                self.referenced.setdefault(ref, position)
+
+
+ENTRY_TOPICS = ("ledger.domain.entries:",)
+
+
+def _check_texts(
+    engine: Engine,
+    references: _References,
+    report: VerifyReport,
+    problem: Callable[[str, str, int | None, int | None], bool],
+) -> bool:
+    """Every stored text against its reference, and every reference against the rows."""
+    seen: set[str] = set()
+    after = ""
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(texts.c.ref, texts.c.salt, texts.c.text)
+                .where(texts.c.ref > after)
+                .order_by(texts.c.ref)
+                .limit(PAGE)
+            ).all()
+        for ref, salt, text in rows:
+            report.texts += 1
+            seen.add(ref)
+            position = references.referenced.get(ref)
+            if position is None:
+                if problem("text_inserted", f"a text no event refers to ({ref[:12]}…)", None, None):
+                    return True
+            elif commitment(bytes(salt), text) != ref:
+                detail = f"the text of the event at position {position} was changed"
+                if problem("text_modified", detail, position, None):
+                    return True
+        if len(rows) < PAGE:
+            break
+        after = rows[-1][0]
+    for ref, position in references.referenced.items():
+        if ref not in seen and ref not in references.erased:
+            detail = (
+                f"a text of the event at position {position} is gone, and no erasure "
+                "record names it"
             )
-    scan = _Scan(cp, old)
-    try:
-        scan.run(lines)
-    except _Found as found:
-        return Report(scan.records, cp, old, found.kind, found.message, **found.where)
-    return Report(scan.records, cp, old)
+            if problem("text_missing", detail, position, None):
+                return True
+    return False
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ledger.audit.verify",
-        description="Verify an audit log export against a signed checkpoint, offline.",
+def _moved(engine: Engine, originator_id: str, version: int, position: int) -> tuple[str, str]:
+    """An event with another identity sits at ``position``: where was it sealed?"""
+    with engine.connect() as conn:
+        sealed_at = conn.execute(
+            select(leaves.c.position).where(
+                leaves.c.originator_id == originator_id, leaves.c.originator_version == version
+            )
+        ).scalar_one_or_none()
+    if sealed_at is None:
+        return (
+            "inserted",
+            f"a forged event sits at position {position}, which the tree sealed for another event",
+        )
+    return (
+        "reordered",
+        f"the event sealed at position {sealed_at} now sits at position {position}",
     )
-    parser.add_argument("--log", required=True, help="NDJSON export")
-    parser.add_argument("--checkpoint", required=True, help="signed checkpoint note")
-    parser.add_argument("--key", required=True, help="verifier key: name+keyid+base64")
-    parser.add_argument("--old-checkpoint", help="an earlier checkpoint to check consistency with")
-    args = parser.parse_args(argv)
-    try:
-        key = VerifierKey.parse(args.key)
-        # Bytes, not text mode: newline translation would change the signed body.
-        with open(args.checkpoint, "rb") as f:
-            checkpoint_text = f.read()
-        old_text = None
-        if args.old_checkpoint:
-            with open(args.old_checkpoint, "rb") as f:
-                old_text = f.read()
-        # Binary lines split on b"\n" only; a line that is not UTF-8 is then
-        # reported as a modified record rather than aborting the run.
-        with open(args.log, "rb") as log:
-            report = verify_export(log, checkpoint_text, key, old_text)
-    except (OSError, CheckpointError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(report.summary())
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -78,10 +78,6 @@ class Promise(LedgerAggregate):
         self.commitments = [Commitment.from_dict(dict(c)) for c in commitments]
         self.description = description
 
-    @event("CommitmentAdded")
-    def add_commitment(self, commitment: dict[str, object]) -> None:
-        self.commitments = [*self.commitments, Commitment.from_dict(dict(commitment))]
-
     @property
     def start(self) -> date:
         return date.fromisoformat(self.period_start)

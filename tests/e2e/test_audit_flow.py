@@ -78,7 +78,7 @@ def test_offline_audit_with_the_standalone_verifier(client, keys, tmp_path, regi
             [
                 sys.executable,
                 "-m",
-                "ledger.audit.verify",
+                "ledger.audit.standalone",
                 "--log",
                 str(log),
                 "--checkpoint",
@@ -132,7 +132,7 @@ def test_cli_verify_and_export(registry, keys, client, cli_env, tmp_path):
         [
             sys.executable,
             "-m",
-            "ledger.audit.verify",
+            "ledger.audit.standalone",
             "--log",
             str(out),
             "--checkpoint",

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ledger.audit.check import verify_ledger
 from ledger.audit.checkpoint import VerifierKey, verify_checkpoint
 from ledger.audit.merkle import verify_inclusion
+from ledger.audit.verify import verify_ledger
 from ledger.texts import TEXT_TABLE
 from tests.e2e.live import trygg
 from tests.e2e.test_dashboard import sign_in
@@ -185,7 +185,7 @@ def test_every_proof_stays_valid_and_verify_counts_the_erasure(
     trygg("export", "--out", str(log), "--checkpoint-out", str(cp), env=cli_env)
     r = subprocess.run(
         [
-            sys.executable, "-m", "ledger.audit.verify", "--log", str(log), "--checkpoint", str(cp),
+            sys.executable, "-m", "ledger.audit.standalone", "--log", str(log), "--checkpoint", str(cp),
             "--old-checkpoint", str(earlier), "--key", str(key),
         ],
         capture_output=True,

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from ledger.access import Principal, Role
-from ledger.audit.check import verify_ledger
+from ledger.audit.verify import verify_ledger
 from ledger.entry_service import ACTIVITY
 from ledger.inputs import ActivityIn
 from ledger.storage import pg_conninfo

@@ -8,7 +8,6 @@ from sqlalchemy import select, text, update
 from sqlalchemy.event import listen, remove
 
 from ledger.access import Principal, Role
-from ledger.audit.check import verify_ledger
 from ledger.audit.checkpoint import Signer, parse_checkpoint, sign_checkpoint
 from ledger.audit.merkle import (
     MemoryNodeStore,
@@ -19,6 +18,7 @@ from ledger.audit.merkle import (
     verify_inclusion,
 )
 from ledger.audit.store import checkpoints, leaves, nodes
+from ledger.audit.verify import verify_ledger
 from ledger.entry_service import ACTIVITY
 from ledger.errors import ExternalIdConflict
 from ledger.inputs import ActivityIn

@@ -25,7 +25,7 @@ from ledger.audit.leaf import (
     record_leaf_hash,
 )
 from ledger.audit.merkle import TreeBuilder, leaf_hash
-from ledger.audit.verify import main, verify_export
+from ledger.audit.standalone import main, verify_export
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 ORIGIN = "trygg.example/ledger"
@@ -390,7 +390,7 @@ def test_memory_does_not_grow_with_the_log():
 
 def test_verifier_imports_without_the_application():
     code = (
-        "import sys, ledger.audit.verify\n"
+        "import sys, ledger.audit.standalone\n"
         "heavy = {'eventsourcing', 'sqlalchemy', 'pydantic', 'fastapi', 'psycopg'}\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy\n"
         "    or (m.startswith('ledger.') and not m.startswith('ledger.audit')))\n"
@@ -413,7 +413,7 @@ def _write(tmp_path: Path, records: list[dict], checkpoint: str, old: str | None
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ledger.audit.verify", *args],
+        [sys.executable, "-m", "ledger.audit.standalone", *args],
         cwd=ROOT_DIR,
         capture_output=True,
         text=True,
