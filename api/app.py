@@ -48,7 +48,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses=errors.RESPONSES,
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)

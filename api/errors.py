@@ -89,28 +89,6 @@ class ErrorOut(BaseModel):
     errors: list[FieldErrorOut] | None = None
 
 
-def _documented(description: str) -> dict[str, Any]:
-    return {"model": ErrorOut, "description": description}
-
-
-#: Declared on every route, so the OpenAPI document says what a client may receive.
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _documented("no key, or an unknown or revoked key (`unauthenticated`)"),
-    403: _documented("the key's role may not do this (`forbidden`)"),
-    404: _documented("no such thing (`not_found`)"),
-    408: _documented("the request body did not arrive in time (`request_timeout`)"),
-    409: _documented("a conflict: `external_id_conflict`, `version_conflict`, `already_exists`…"),
-    413: _documented("the body is too large (`body_too_large`)"),
-    422: _documented("bad input; `errors` names each field and why"),
-    429: _documented("too many requests with this key (`rate_limited`); see Retry-After"),
-    503: _documented(
-        "the database is unavailable, the views are behind or too many as-of reads run; "
-        "see Retry-After"
-    ),
-    507: _documented("the storage is full (`storage_full`); nothing was stored"),
-}
-
-
 @dataclass(frozen=True)
 class Problem:
     """What went wrong, as HTTP: the status, a machine-readable code, a human detail,

@@ -8,6 +8,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from api.deps import Caller
+from api.schemas import (
+    READ,
+    Checkpoint,
+    Checkpoints,
+    ConsistencyProof,
+    InclusionProof,
+    PublicKey,
+    errors,
+)
 from ledger.audit.service import AuditService
 from ledger.errors import NotFound
 
@@ -25,9 +34,25 @@ Audit = Annotated[AuditService, Depends(get_audit)]
 
 @router.get(
     "/log",
+    operation_id="auditLog",
     summary="The sealed log as NDJSON: one event per line with its leaf index and leaf hash",
+    description="A stream of `application/x-ndjson`: one JSON object per line with exactly the "
+    "keys `position`, `leaf_index`, `leaf_hash`, `originator_id`, `originator_version`, "
+    "`topic`, `state_b64` (the stored bytes, standard base64) and `event` (those bytes "
+    "decoded, for reading; never hashed). Verify it offline with "
+    "`python -m ledger.audit.standalone`.",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}}}},
+    responses={
+        200: {
+            "description": "one sealed event per line",
+            "content": {
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "newline-delimited JSON"}
+                }
+            },
+        },
+        **errors(*READ, 403),
+    },
 )
 def log(
     who: Caller,
@@ -48,14 +73,15 @@ def log(
 
 @router.get(
     "/checkpoints/latest",
+    operation_id="latestCheckpoint",
     summary="The latest signed checkpoint (format=note: the signed note as text/plain)",
+    response_model=Checkpoint,
     responses={
         200: {
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "text/plain": {"schema": {"type": "string"}},
-            }
-        }
+            "description": "the checkpoint, or (format=note) its signed note",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **errors(*READ, 403, 404),
     },
 )
 def latest_checkpoint(
@@ -74,7 +100,13 @@ def latest_checkpoint(
     return Response(json.dumps(latest), media_type="application/json")
 
 
-@router.get("/checkpoints", summary="Checkpoint history, newest first")
+@router.get(
+    "/checkpoints",
+    response_model=Checkpoints,
+    operation_id="listCheckpoints",
+    responses=errors(*READ, 403),
+    summary="Checkpoint history, newest first",
+)
 def checkpoints(
     who: Caller,
     audit: Audit,
@@ -88,21 +120,36 @@ def checkpoints(
 
 
 @router.post(
-    "/checkpoints", status_code=201, summary="Seal the log up to now and sign a checkpoint"
+    "/checkpoints",
+    status_code=201,
+    response_model=Checkpoint,
+    operation_id="issueCheckpoint",
+    responses=errors(*READ, 403, 507),
+    summary="Seal the log up to now and sign a checkpoint",
 )
 def issue_checkpoint(who: Caller, audit: Audit) -> dict[str, Any]:
     audit.require(who)
     return audit.issue_checkpoint()
 
 
-@router.get("/public-key", summary="The checkpoint verifier key (C2SP note format: name+keyid+key)")
+@router.get(
+    "/public-key",
+    response_model=PublicKey,
+    operation_id="publicKey",
+    responses=errors(*READ, 403),
+    summary="The checkpoint verifier key (C2SP note format: name+keyid+key)",
+)
 def public_key(who: Caller, audit: Audit) -> dict[str, str]:
     audit.require(who)
     return audit.public_key()
 
 
 @router.get(
-    "/proofs/inclusion", summary="Prove that the event at a position is in a tree of a size"
+    "/proofs/inclusion",
+    response_model=InclusionProof,
+    operation_id="inclusionProof",
+    responses=errors(*READ, 403, 404),
+    summary="Prove that the event at a position is in a tree of a size",
 )
 def inclusion(
     who: Caller,
@@ -115,7 +162,11 @@ def inclusion(
 
 
 @router.get(
-    "/proofs/consistency", summary="Prove that a tree of size second extends one of size first"
+    "/proofs/consistency",
+    response_model=ConsistencyProof,
+    operation_id="consistencyProof",
+    responses=errors(*READ, 403),
+    summary="Prove that a tree of size second extends one of size first",
 )
 def consistency(
     who: Caller,

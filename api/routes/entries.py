@@ -11,6 +11,18 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import Caller, EntriesDep
+from api.schemas import (
+    BODY,
+    READ,
+    WRITE,
+    ActivityOut,
+    BatchReceipt,
+    ErasureReceipt,
+    History,
+    ObservationOut,
+    Receipt,
+    errors,
+)
 from ledger.entry_service import ACTIVITY, OBSERVATION, EntryType
 from ledger.inputs import (
     ActivityBatchIn,
@@ -24,15 +36,26 @@ from ledger.inputs import (
 
 
 def entry_router(
-    kind: EntryType, path: str, single: type[Any], batch: type[Any], tag: str
+    kind: EntryType,
+    path: str,
+    single: type[Any],
+    batch: type[Any],
+    read: type[ActivityOut] | type[ObservationOut],
 ) -> APIRouter:
-    router = APIRouter(prefix=f"/v1/{path}", tags=[tag])
+    router = APIRouter(prefix=f"/v1/{path}", tags=[path])
+    noun = kind.noun.capitalize()  # operation ids: recordActivity, activityHistory, …
+    plural = path.capitalize()
 
     @router.post(
         "",
         status_code=201,
+        response_model=Receipt,
+        operation_id=f"record{noun}",
         summary=f"Record one {kind.noun} (idempotent by external_id)",
-        responses={200: {"description": "a replay of an already stored external_id"}},
+        responses={
+            200: {"model": Receipt, "description": "a replay of an already stored external_id"},
+            **errors(*WRITE),
+        },
     )
     def record(body: single, who: Caller, entries: EntriesDep) -> JSONResponse:  # type: ignore[valid-type]
         receipt = entries.record_entry(kind, who, body)
@@ -41,28 +64,57 @@ def entry_router(
     @router.post(
         "/batch",
         status_code=201,
+        response_model=BatchReceipt,
+        operation_id=f"record{plural}",
         summary=f"Record up to 1,000 {path} in one transaction",
-        responses={200: {"description": "every item was already stored"}},
+        responses={
+            200: {"model": BatchReceipt, "description": "every item was already stored"},
+            **errors(*WRITE),
+        },
     )
     def record_batch(body: batch, who: Caller, entries: EntriesDep) -> JSONResponse:  # type: ignore[valid-type]
         receipt = entries.record_entries(kind, who, body.items)
         return JSONResponse(receipt.as_dict(), status_code=201 if receipt.created else 200)
 
-    @router.get("/{entry_id}", summary=f"The current state of one {kind.noun}")
+    @router.get(
+        "/{entry_id}",
+        response_model=read,
+        operation_id=f"get{noun}",
+        summary=f"The current state of one {kind.noun}",
+        responses=errors(*READ, 403, 404),
+    )
     def get(entry_id: UUID, who: Caller, entries: EntriesDep) -> dict[str, Any]:
         return entries.read_entry(kind, who, entry_id)
 
-    @router.get("/{entry_id}/history", summary=f"Every event of one {kind.noun}, in order")
+    @router.get(
+        "/{entry_id}/history",
+        response_model=History,
+        operation_id=f"{kind.noun}History",
+        summary=f"Every event of one {kind.noun}, in order",
+        responses=errors(*READ, 403, 404),
+    )
     def history(entry_id: UUID, who: Caller, entries: EntriesDep) -> dict[str, Any]:
         return {"events": entries.entry_history(kind, who, entry_id)}
 
-    @router.post("/{entry_id}/corrections", summary=f"Correct one {kind.noun}, with a reason")
+    @router.post(
+        "/{entry_id}/corrections",
+        response_model=Receipt,
+        operation_id=f"correct{noun}",
+        summary=f"Correct one {kind.noun}, with a reason",
+        responses=errors(*WRITE, 404),
+    )
     def correct(
         entry_id: UUID, body: CorrectionIn, who: Caller, entries: EntriesDep
     ) -> dict[str, Any]:
         return entries.correct_entry(kind, who, entry_id, body).as_dict()
 
-    @router.post("/{entry_id}/retraction", summary=f"Retract one {kind.noun}, with a reason")
+    @router.post(
+        "/{entry_id}/retraction",
+        response_model=Receipt,
+        operation_id=f"retract{noun}",
+        summary=f"Retract one {kind.noun}, with a reason",
+        responses=errors(*WRITE, 404),
+    )
     def retract(
         entry_id: UUID, body: RetractionIn, who: Caller, entries: EntriesDep
     ) -> dict[str, Any]:
@@ -70,6 +122,9 @@ def entry_router(
 
     @router.post(
         "/{entry_id}/erasure",
+        response_model=ErasureReceipt,
+        operation_id=f"erase{noun}Texts",
+        responses=errors(*BODY, 403, 404, 409, 507),
         summary=f"Erase free text from every version of one {kind.noun} (administrators)",
         description="For personal data that slipped past the screening: the texts are "
         "deleted from every read and from the database; an erasure record (which fields, "
@@ -82,7 +137,7 @@ def entry_router(
     return router
 
 
-activities = entry_router(ACTIVITY, "activities", ActivityIn, ActivityBatchIn, "activities")
+activities = entry_router(ACTIVITY, "activities", ActivityIn, ActivityBatchIn, ActivityOut)
 observations = entry_router(
-    OBSERVATION, "observations", ObservationIn, ObservationBatchIn, "observations"
+    OBSERVATION, "observations", ObservationIn, ObservationBatchIn, ObservationOut
 )

@@ -1,15 +1,23 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.schemas import Health, Ready, errors
+
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get("/healthz", response_model=Health, operation_id="healthz", summary="The process is up")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers")
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    operation_id="readyz",
+    responses=errors(503),
+    summary="The database answers",
+)
 def readyz(request: Request) -> JSONResponse:
     position = request.app.state.runtime.ping()
     return JSONResponse({"status": "ready", "position": position})

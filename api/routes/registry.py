@@ -6,63 +6,132 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 
 from api.deps import Caller, RegistryDep
+from api.schemas import (
+    READ,
+    WRITE,
+    ActionPlanOut,
+    ActionPlans,
+    ActorOut,
+    Actors,
+    PromiseOut,
+    Promises,
+    Receipt,
+    StationOut,
+    Stations,
+    errors,
+)
 from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, MeasureStatusIn, PromiseIn, StationIn
 
 router = APIRouter(prefix="/v1")
 CREATED = {"status_code": status.HTTP_201_CREATED}
 
 
-@router.post("/stations", tags=["registry"], **CREATED)
+@router.post(
+    "/stations", tags=["registry"], **CREATED,
+    response_model=Receipt,
+    operation_id="registerStation",
+    responses=errors(*WRITE),
+)
 def register_station(body: StationIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.register_station(who, body).as_dict()
 
 
-@router.get("/stations", tags=["registry"])
+@router.get(
+    "/stations", tags=["registry"],
+    response_model=Stations,
+    operation_id="listStations",
+    responses=errors(*READ),
+)
 def list_stations(who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return {"items": [s.as_dict() for s in registry.list_stations(who)]}
 
 
-@router.get("/stations/{code}", tags=["registry"])
+@router.get(
+    "/stations/{code}", tags=["registry"],
+    response_model=StationOut,
+    operation_id="getStation",
+    responses=errors(*READ, 404),
+)
 def get_station(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.get_station(who, code).as_dict()
 
 
-@router.post("/actors", tags=["registry"], **CREATED)
+@router.post(
+    "/actors", tags=["registry"], **CREATED,
+    response_model=Receipt,
+    operation_id="registerActor",
+    responses=errors(*WRITE),
+)
 def register_actor(body: ActorIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.register_actor(who, body).as_dict()
 
 
-@router.get("/actors", tags=["registry"])
+@router.get(
+    "/actors", tags=["registry"],
+    response_model=Actors,
+    operation_id="listActors",
+    responses=errors(*READ),
+)
 def list_actors(who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return {"items": [a.as_dict() for a in registry.list_actors(who)]}
 
 
-@router.get("/actors/{code}", tags=["registry"])
+@router.get(
+    "/actors/{code}", tags=["registry"],
+    response_model=ActorOut,
+    operation_id="getActor",
+    responses=errors(*READ, 404),
+)
 def get_actor(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.get_actor(who, code).as_dict()
 
 
-@router.post("/promises", tags=["promises"], **CREATED)
+@router.post(
+    "/promises", tags=["promises"], **CREATED,
+    response_model=Receipt,
+    operation_id="makePromise",
+    responses=errors(*WRITE),
+)
 def make_promise(body: PromiseIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.make_promise(who, body).as_dict()
 
 
-@router.get("/promises", tags=["promises"])
+@router.get(
+    "/promises", tags=["promises"],
+    response_model=Promises,
+    operation_id="listPromises",
+    responses=errors(*READ),
+)
 def list_promises(who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return {"items": [p.as_dict() for p in registry.list_promises(who)]}
 
 
-@router.get("/promises/{promise}", tags=["promises"], summary="A promise by id or code")
+@router.get(
+    "/promises/{promise}", tags=["promises"], summary="A promise by id or code",
+    response_model=PromiseOut,
+    operation_id="getPromise",
+    responses=errors(*READ, 404),
+)
 def get_promise(promise: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.get_promise(who, promise).as_dict()
 
 
-@router.post("/action-plans", tags=["action plans"], **CREATED)
+@router.post(
+    "/action-plans", tags=["action plans"], **CREATED,
+    response_model=Receipt,
+    operation_id="createActionPlan",
+    responses=errors(*WRITE, 404),
+)
 def create_action_plan(body: ActionPlanIn, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.create_action_plan(who, body).as_dict()
 
 
-@router.get("/action-plans", tags=["action plans"])
+@router.get(
+    "/action-plans", tags=["action plans"],
+    response_model=ActionPlans,
+    operation_id="listActionPlans",
+    responses=errors(*READ, 404),
+)
 def list_action_plans(
     who: Caller,
     registry: RegistryDep,
@@ -73,12 +142,22 @@ def list_action_plans(
     return {"items": [p.as_dict() for p in plans]}
 
 
-@router.get("/action-plans/{plan_id}", tags=["action plans"])
+@router.get(
+    "/action-plans/{plan_id}", tags=["action plans"],
+    response_model=ActionPlanOut,
+    operation_id="getActionPlan",
+    responses=errors(*READ, 404),
+)
 def get_action_plan(plan_id: UUID, who: Caller, registry: RegistryDep) -> dict[str, Any]:
     return registry.get_action_plan(who, plan_id).as_dict()
 
 
-@router.post("/action-plans/{plan_id}/measures", tags=["action plans"], **CREATED)
+@router.post(
+    "/action-plans/{plan_id}/measures", tags=["action plans"], **CREATED,
+    response_model=Receipt,
+    operation_id="addMeasure",
+    responses=errors(*WRITE, 404),
+)
 def add_measure(
     plan_id: UUID,
     body: MeasureIn,
@@ -89,7 +168,12 @@ def add_measure(
     return registry.add_measure(who, plan_id, body, expected_version).as_dict()
 
 
-@router.post("/action-plans/{plan_id}/measures/{measure}/status", tags=["action plans"])
+@router.post(
+    "/action-plans/{plan_id}/measures/{measure}/status", tags=["action plans"],
+    response_model=Receipt,
+    operation_id="changeMeasureStatus",
+    responses=errors(*WRITE, 404),
+)
 def change_measure_status(
     plan_id: UUID, measure: str, body: MeasureStatusIn, who: Caller, registry: RegistryDep
 ) -> dict[str, Any]:

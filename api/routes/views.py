@@ -8,6 +8,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Caller, ViewsDep
+from api.schemas import (
+    READ,
+    ActorSummary,
+    EntryPage,
+    Feed,
+    Measures,
+    Progress,
+    Projections,
+    Situation,
+    StationSummary,
+    errors,
+)
 from ledger.access import Principal
 from ledger.taxonomy import ActivityKind, ObservationCategory
 from projections.asof import parse_as_of
@@ -67,7 +79,12 @@ def _activity_summary(
 
 
 @router.get(
-    "/stations/{code}/summary", summary="Activities per period, actor and kind at one station"
+    "/stations/{code}/summary",
+    response_model=StationSummary,
+    response_model_exclude_unset=True,
+    operation_id="stationSummary",
+    responses=errors(*READ, 403, 404),
+    summary="Activities per period, actor and kind at one station",
 )
 def station_summary(
     code: str, who: Caller, views: ViewsDep, query: SummaryParams
@@ -76,14 +93,23 @@ def station_summary(
 
 
 @router.get(
-    "/actors/{code}/summary", summary="Activities per period, station and kind of one actor"
+    "/actors/{code}/summary",
+    response_model=ActorSummary,
+    response_model_exclude_unset=True,
+    operation_id="actorSummary",
+    responses=errors(*READ, 403, 404),
+    summary="Activities per period, station and kind of one actor",
 )
 def actor_summary(code: str, who: Caller, views: ViewsDep, query: SummaryParams) -> dict[str, Any]:
     return _activity_summary(views, views.actor_summary, who, code, query)
 
 
 @router.get(
-    "/promises/{promise}/progress", summary="Promised vs delivered, per commitment and station"
+    "/promises/{promise}/progress",
+    response_model=Progress,
+    operation_id="promiseProgress",
+    responses=errors(*READ, 404),
+    summary="Promised vs delivered, per commitment and station",
 )
 def promise_progress(
     promise: str,
@@ -96,7 +122,13 @@ def promise_progress(
     return views.promise_progress(who, promise, as_of=parse_as_of(as_of))
 
 
-@router.get("/situation", summary="The lägesbild: observations per station, week and category")
+@router.get(
+    "/situation",
+    response_model=Situation,
+    operation_id="situation",
+    responses=errors(*READ, 404),
+    summary="The lägesbild: observations per station, week and category",
+)
 def situation(
     who: Caller,
     views: ViewsDep,
@@ -111,7 +143,13 @@ def situation(
     return views.situation(who, station=station, start=start, end=end, as_of=parse_as_of(as_of))
 
 
-@router.get("/action-plans/measures", summary="Measures of every action plan, with overdue flags")
+@router.get(
+    "/action-plans/measures",
+    response_model=Measures,
+    operation_id="listMeasures",
+    responses=errors(*READ, 404),
+    summary="Measures of every action plan, with overdue flags",
+)
 def measures(
     who: Caller,
     views: ViewsDep,
@@ -138,7 +176,15 @@ PageSize = Annotated[int, Query(ge=1, le=500)]
 EntryStatus = Annotated[Literal["active", "retracted"] | None, Query()]
 
 
-@router.get("/activities", tags=["activities"], summary="Activities, filtered and paged")
+@router.get(
+    "/activities",
+    tags=["activities"],
+    response_model=EntryPage,
+    response_model_exclude_unset=True,
+    operation_id="listActivities",
+    responses=errors(*READ, 403),
+    summary="Activities, filtered and paged",
+)
 def list_activities(
     who: Caller,
     views: ViewsDep,
@@ -160,7 +206,15 @@ def list_activities(
     )
 
 
-@router.get("/observations", tags=["observations"], summary="Observations, filtered and paged")
+@router.get(
+    "/observations",
+    tags=["observations"],
+    response_model=EntryPage,
+    response_model_exclude_unset=True,
+    operation_id="listObservations",
+    responses=errors(*READ, 403),
+    summary="Observations, filtered and paged",
+)
 def list_observations(
     who: Caller,
     views: ViewsDep,
@@ -182,7 +236,14 @@ def list_observations(
     )
 
 
-@router.get("/feed", tags=["activities"], summary="Accepted entry events in log order, to follow")
+@router.get(
+    "/feed",
+    tags=["activities"],
+    response_model=Feed,
+    operation_id="feed",
+    responses=errors(*READ),
+    summary="Accepted entry events in log order, to follow",
+)
 def feed_events(
     who: Caller,
     views: ViewsDep,
@@ -193,7 +254,12 @@ def feed_events(
 
 
 @router.get(
-    "/projections", tags=["operations"], summary="Each projection's position, lag and last error"
+    "/projections",
+    tags=["operations"],
+    response_model=Projections,
+    operation_id="projectionStatus",
+    responses=errors(*READ),
+    summary="Each projection's position, lag, state and parked events",
 )
 def projections_status(who: Caller, views: ViewsDep) -> dict[str, Any]:
     return {"items": views.status(who)}

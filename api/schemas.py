@@ -1,0 +1,437 @@
+"""The HTTP contract's answers: one response model for every JSON route.
+
+These are what ``/openapi.json`` promises and what a generated client returns. Routes
+keep the ledger's and the views' own results; FastAPI checks each answer against its
+model on the way out (a route answering something else is a bug, and a 500 in the
+tests). Where a payload depends on the kind of entry or event (histories, the feed),
+the common fields are typed and the rest are allowed as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.errors import ErrorOut
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    """Typed where it is always the same; the rest as stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+class Receipt(Out):
+    """Where a write landed: its log position and the Merkle leaf hash an inclusion proof
+    later ties to a signed checkpoint. ``created`` is false for an idempotent replay."""
+
+    id: str
+    position: int
+    version: int
+    recorded_at: str
+    created: bool
+    leaf_hash: str | None
+
+
+class ErasureReceipt(Receipt):
+    erased: list[str] = Field(description="the fields erased")
+    texts: int = Field(description="how many stored texts were deleted")
+
+
+class BatchItem(Receipt):
+    index: int
+    status: Literal["created", "duplicate"]
+
+
+class BatchReceipt(Out):
+    created: int
+    duplicates: int
+    results: list[BatchItem]
+
+
+# -- entries -------------------------------------------------------------------------------
+
+
+class _EntryOut(Out):
+    id: str
+    actor: str
+    external_id: str
+    station: str
+    zone: str | None
+    note: str | None = Field(description="null when none was given, or once erased")
+    status: Literal["active", "retracted"]
+    retraction_reason: str | None
+    erased_fields: list[str]
+    version: int
+    recorded_at: str
+    updated_at: str
+
+
+class ActivityOut(_EntryOut):
+    kind: str
+    started_at: str
+    ended_at: str | None
+    staff_count: int
+    details: dict[str, Any]
+
+
+class ObservationOut(_EntryOut):
+    category: str
+    observed_at: str
+    count: int
+    severity: str
+
+
+class HistoryEvent(Open):
+    """One event of an entry: ``recorded``, ``corrected`` (``changes``, ``reason``),
+    ``retracted`` (``reason``) or ``erased`` (``fields``, ``refs``, ``reason``, ``by``)."""
+
+    type: str
+    version: int
+    position: int
+    recorded_at: str
+
+
+class History(Out):
+    events: list[HistoryEvent]
+
+
+class ListedEntry(Open):
+    id: str
+    actor: str
+    external_id: str
+    station: str
+    zone: str | None
+    day: str
+    week: str
+    note: str | None
+    status: str
+    version: int
+    position: int
+    recorded_at: str
+    updated_at: str
+
+
+class EntryPage(Out):
+    page: int
+    page_size: int
+    total: int
+    items: list[ListedEntry]
+    withheld: str | None = None
+
+
+class FeedEvent(Open):
+    position: int
+    entry: Literal["activity", "observation"]
+    type: str
+    id: str
+    version: int
+    recorded_at: str
+    actor: str | None
+
+
+class Feed(Out):
+    events: list[FeedEvent]
+    next: int = Field(description="continue with after=next")
+
+
+# -- registry ------------------------------------------------------------------------------
+
+
+class StationOut(Out):
+    code: str
+    name: str
+    municipality: str
+    zones: list[str]
+    version: int
+
+
+class ActorOut(Out):
+    code: str
+    name: str
+    kind: str
+    version: int
+
+
+class Target(Out):
+    count: int
+    per: Literal["period", "week", "month"]
+    metric: Literal["activities", "hours", "staff_hours"]
+
+
+class CommitmentOut(Out):
+    code: str
+    actor: str
+    kind: str
+    stations: list[str]
+    target: Target
+    description: str | None
+
+
+class PromiseOut(Out):
+    id: str
+    code: str
+    title: str
+    period_start: str
+    period_end: str
+    stations: list[str]
+    parties: list[str]
+    commitments: list[CommitmentOut]
+    description: str | None
+    version: int
+
+
+class MeasureOut(Out):
+    code: str
+    title: str
+    owner: str
+    due: str
+    status: str
+    updated_at: str
+
+
+class ActionPlanOut(Out):
+    id: str
+    promise_id: str
+    station: str
+    measures: list[MeasureOut]
+    version: int
+
+
+class Stations(Out):
+    items: list[StationOut]
+
+
+class Actors(Out):
+    items: list[ActorOut]
+
+
+class Promises(Out):
+    items: list[PromiseOut]
+
+
+class ActionPlans(Out):
+    items: list[ActionPlanOut]
+
+
+# -- views ---------------------------------------------------------------------------------
+
+
+class _Row(Out):
+    period: str
+    kind: str
+    activities: int
+    hours: float
+    staff_hours: float
+
+
+class StationRow(_Row):
+    actor: str
+
+
+class ActorRow(_Row):
+    station: str
+
+
+class Totals(Out):
+    activities: int
+    hours: float
+    staff_hours: float
+
+
+class _Summary(Out):
+    """Activities per period. ``withheld`` and ``widened`` appear only when the reader's
+    view of police activity changed the answer (see the README's "who sees what")."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    group: Literal["day", "week", "month"]
+    totals: Totals
+    from_: str | None = Field(alias="from")
+    to: str | None
+    as_of_position: int | None
+    withheld: str | None = Field(default=None, description="what was left out, and why")
+    widened: str | None = Field(default=None, description="why the range covers more days")
+
+
+class StationSummary(_Summary):
+    station: str
+    rows: list[StationRow]
+
+
+class ActorSummary(_Summary):
+    actor: str
+    rows: list[ActorRow]
+
+
+class StationProgress(Out):
+    station: str
+    target: float
+    expected_by_now: float
+    delivered: float
+    share_of_target: float | None
+    status: str
+
+
+class CommitmentProgress(Out):
+    code: str
+    actor: str
+    kind: str
+    description: str | None
+    target: Target
+    stations: list[StationProgress]
+
+
+class PromiseHead(Out):
+    id: str
+    code: str
+    title: str
+    period_start: str
+    period_end: str
+
+
+class Progress(Out):
+    promise: PromiseHead
+    today: date
+    elapsed_share: float
+    commitments: list[CommitmentProgress]
+    as_of_position: int | None
+
+
+class SituationRow(Out):
+    station: str
+    week: str
+    category: str
+    reports: int
+    count: int
+    previous_4_weeks_avg: float
+    change: float
+
+
+class Situation(Out):
+    from_: str = Field(alias="from")
+    to: str
+    rows: list[SituationRow]
+    as_of_position: int | None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ListedMeasure(Out):
+    plan_id: str
+    station: str
+    code: str
+    title: str
+    owner: str
+    due: str
+    status: str
+    overdue: bool
+    updated_at: str
+
+
+class Measures(Out):
+    items: list[ListedMeasure]
+    as_of_position: int | None
+
+
+class ProjectionOut(Out):
+    name: str
+    generation: int
+    position: int
+    head: int
+    lag: int
+    state: Literal["live", "building", "degraded", "failed"]
+    last_error: str | None
+    error_position: int | None
+    parked_count: int
+    parked: list[int]
+    updated_at: str
+
+
+class Projections(Out):
+    items: list[ProjectionOut]
+
+
+# -- audit and operations -------------------------------------------------------------------
+
+
+class Checkpoint(Out):
+    id: int
+    tree_size: int
+    root_hash: str
+    issued_at: str
+    note: str = Field(description="the C2SP signed note")
+
+
+class Checkpoints(Out):
+    items: list[Checkpoint]
+
+
+class PublicKey(Out):
+    verifier_key: str
+    origin: str
+
+
+class InclusionProof(Out):
+    position: int
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+class ConsistencyProof(Out):
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]
+
+
+class Health(Out):
+    status: Literal["ok"]
+
+
+class Ready(Out):
+    status: Literal["ready"]
+    position: int
+
+
+# -- errors --------------------------------------------------------------------------------
+
+_WHY: dict[int, str] = {
+    401: "no key, or an unknown or revoked key (`unauthenticated`)",
+    403: "the key's role may not do this, or a police entry outside the police (`forbidden`)",
+    404: "no such thing; another actor's entry answers alike (`not_found`)",
+    408: "the body did not arrive in time (`request_timeout`)",
+    409: "a conflict: `external_id_conflict`, `version_conflict`, `already_exists`, "
+    "`entry_retracted`, `invalid_transition`",
+    413: "the body is too large (`body_too_large`)",
+    422: "bad input; `errors` names each field and why (`invalid_input`, `invalid_json`, "
+    "`personal_data`)",
+    429: "too many requests with this key (`rate_limited`); see Retry-After",
+    503: "the database is unavailable, the views are behind, or too many as-of reads are "
+    "being prepared (`unavailable`, `read_only`, `not_caught_up`); see Retry-After",
+    507: "the storage is full (`storage_full`); nothing was stored",
+}
+#: What every authenticated route can answer: a bad key, a flood, the database away, a
+#: bad character in the URL.
+GATE = (401, 422, 429, 503)
+READ = GATE
+BODY = (*GATE, 408, 413)
+WRITE = (*BODY, 403, 409, 507)
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route documents: exactly these codes."""
+    return {code: {"model": ErrorOut, "description": _WHY[code]} for code in sorted(set(codes))}
