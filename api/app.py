@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import dashboard, errors, metrics
+from api import errors, metrics
+from api.dashboard.routes import router as dashboard_router
 from api.limits import AuthGate, BodySizeLimit, RateLimiter, UrlHygiene
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.routes import audit, entries, health, registry, views
@@ -69,5 +70,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(entries.activities)
     app.include_router(entries.observations)
     app.include_router(audit.router)
-    app.include_router(dashboard.router)
+    app.include_router(dashboard_router)
     return app

@@ -6,7 +6,7 @@ Commands act on the database in ``TRYGG_DATABASE_URL`` (default: ./trygg.db).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -223,7 +223,7 @@ def projections_status() -> None:
         )
 
 
-def _projection_names(runtime, name: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+def _projection_names(runtime: Runtime, name: str | None) -> list[str]:
     """The projection named (all when ``None``); exits 2 naming the known ones if unknown."""
     known = list(runtime.runner.projections)
     if name is not None and name not in known:
@@ -258,7 +258,13 @@ def projections_rebuild(
 ) -> None:
     """Rebuild from the start of the log into new tables, then swap them in atomically.
     The old tables keep serving until the swap."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TimeRemainingColumn,
+    )
 
     from projections.rebuild import rebuild
 
@@ -274,13 +280,10 @@ def projections_rebuild(
         ) as bar:
             for n in names:
                 task = bar.add_task(n, total=max(1, runtime.runner.head()))
-                generation = rebuild(
-                    runtime.runner,
-                    n,
-                    progress=lambda pos, head, t=task: bar.update(
-                        t, completed=pos, total=max(1, head)
-                    ),
-                )
+                def advance(position: int, head: int, task: TaskID = task) -> None:
+                    bar.update(task, completed=position, total=max(1, head))
+
+                generation = rebuild(runtime.runner, n, progress=advance)
                 bar.update(task, description=f"{n} → generation {generation}")
     finally:
         runtime.close()
@@ -304,7 +307,7 @@ def replay(
         point = parse_as_of(as_of)
         views = runtime.views
         registry = runtime.registry
-        report = {
+        report: dict[str, Any] = {
             "as_of": as_of,
             "stations": {
                 s.code: views.station_summary(SYSTEM, s.code, as_of=point)
@@ -326,7 +329,8 @@ def replay(
     finally:
         runtime.close()
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    position = next(iter(report["stations"].values()), {}).get("as_of_position")
+    first: dict[str, Any] = next(iter(report["stations"].values()), {})
+    position = first.get("as_of_position")
     console.print(f"Wrote the views as of {as_of} (log position {position}) to {out}.")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
@@ -244,7 +244,9 @@ def populate(system: Runtime, *, seed: int = 2021, days: int = 365) -> DemoSumma
     # Partners report each week's work on the following Monday morning.
     reports: dict[tuple[datetime, str], list[ActivityIn | ObservationIn]] = defaultdict(list)
     for commitment in commitments:
-        for station in commitment["stations"]:  # type: ignore[attr-defined]
+        stations = commitment["stations"]
+        assert isinstance(stations, list)
+        for station in stations:
             for activity in _activities_for(rng, commitment, station, end):
                 reports[(_report_time(activity.started_at), str(commitment["actor"]))].append(
                     activity
@@ -398,7 +400,7 @@ def _details(rng: random.Random, kind: str, station: str) -> dict[str, object]:
             return {"participants": rng.randint(6, 15), "findings": rng.randint(2, 9)}
 
 
-def _observations(rng: random.Random, end: date):  # type: ignore[no-untyped-def]
+def _observations(rng: random.Random, end: date) -> Iterator[tuple[str, ObservationIn]]:
     week = 0
     monday = PERIOD_START - timedelta(days=PERIOD_START.weekday())
     while monday <= end:
@@ -490,9 +492,11 @@ def _action_plans(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
     steps: list[tuple[datetime, Callable[[], None]]] = []
 
     def change(plan_id: UUID, code: str, status: str) -> Callable[[], None]:
-        return lambda: system.registry.change_measure_status(
-            SYSTEM, plan_id, code, MeasureStatusIn.model_validate({"status": status})
-        )
+        def apply() -> None:
+            body = MeasureStatusIn.model_validate({"status": status})
+            system.registry.change_measure_status(SYSTEM, plan_id, code, body)
+
+        return apply
 
     for station, measures in plans.items():
         receipt = system.registry.create_action_plan(

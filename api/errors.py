@@ -186,7 +186,8 @@ def classify(exc: Exception) -> Problem:
         if exc.status_code == 400:  # FastAPI's "error parsing the body": not JSON
             return Problem(422, "invalid_json", "the body is not valid UTF-8 JSON")
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return Problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return Problem(exc.status_code, code, str(exc.detail), headers=headers)
     if isinstance(exc, BodyTooLarge):
         return Problem(
             413, "body_too_large", f"{exc}; split a large batch into several requests"

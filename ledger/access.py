@@ -24,6 +24,7 @@ police activity is seen aggregated in whole ISO weeks or months, never as a time
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -124,6 +125,8 @@ def may_see(who: Principal, actor: ActorLike, detail: Detail) -> bool:
     return True
 
 
-def hidden_actors(who: Principal, actors: list[ActorLike], detail: Detail) -> frozenset[str]:
+def hidden_actors(
+    who: Principal, actors: Sequence[ActorLike], detail: Detail
+) -> frozenset[str]:
     """The codes of the actors whose activity ``who`` may not see at ``detail``."""
     return frozenset(a.code for a in actors if not may_see(who, a, detail))

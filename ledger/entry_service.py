@@ -16,8 +16,9 @@ their salts instead, and an erased text no longer counts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -39,7 +40,14 @@ from ledger.errors import (
 )
 from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, CorrectionIn, ErasureIn, ObservationIn, RetractionIn, parse
-from ledger.receipts import BatchItemResult, BatchReceipt, Receipt, leaf_hash_for
+from ledger.receipts import (
+    BatchItemResult,
+    BatchReceipt,
+    Receipt,
+    leaf_hash_for,
+    receipt_for,
+    timestamp_of,
+)
 from ledger.registry_service import RegistryCommands
 from ledger.rules import check_activity_times, check_observation_time
 from ledger.taxonomy import ActivityKind
@@ -72,7 +80,7 @@ class EntryType:
         same event (``tests/integration/test_entries.py`` pins the stored bytes), for a
         fraction of the work on the bulk ingest path. Recording is append-only, so no
         aggregate state is needed to decide anything here."""
-        return self.aggregate.Recorded(  # type: ignore[attr-defined]
+        return self.aggregate.Recorded(  # type: ignore[attr-defined]  # made by @event("Recorded")
             originator_id=entry_id,
             originator_version=self.aggregate.INITIAL_VERSION,
             timestamp=event_time(),
@@ -127,7 +135,7 @@ class EntryCommands:
         return _receipt(recordings[0])
 
     def record_entries(
-        self, kind: EntryType, who: Principal, entries: list[EntryIn]
+        self, kind: EntryType, who: Principal, entries: Sequence[EntryIn]
     ) -> BatchReceipt:
         """Record a batch in one transaction: every new entry is stored, or none is."""
         if len(entries) > self.app.max_batch_items:
@@ -188,7 +196,7 @@ class EntryCommands:
             return BatchReceipt(results)
         raise VersionConflict("the batch kept colliding with concurrent writes; retry it")
 
-    def validate_entries(self, who: Principal, entries: list[EntryIn]) -> None:
+    def validate_entries(self, who: Principal, entries: Sequence[EntryIn]) -> None:
         """Check every entry against the store and the clock, storing nothing; raises one
         ``InvalidInput`` naming every bad item as ``items.<index>.<field>``."""
         errors: list[FieldError] = []
@@ -323,7 +331,7 @@ class EntryCommands:
                     "type": type(event).__name__.lower(),
                     "version": event.originator_version,
                     "position": positions[event.originator_version],
-                    "recorded_at": event.timestamp.isoformat(),
+                    "recorded_at": timestamp_of(event).isoformat(),
                     **payload,
                 }
             )
@@ -389,7 +397,7 @@ class EntryCommands:
         if entry_id not in found:  # pragma: no cover - an IntegrityError implies a first event
             raise VersionConflict("a concurrent write interfered; retry")
         position, stored = found[entry_id]
-        event = self.app.mapper.to_domain_event(stored)
+        event: Any = self.app.mapper.to_domain_event(stored)
         if event.content_hash != digest or not self._same_texts([(event, entry)]):
             raise ExternalIdConflict(
                 f"external_id {entry.external_id!r} was already used for different content",
@@ -405,14 +413,14 @@ class EntryCommands:
         )
 
     def _stored_firsts(
-        self: Ledger,
+        self,
         unique_ids: list[UUID],
         ids: list[UUID],
         digests: list[str],
-        entries: list[EntryIn],
+        entries: Sequence[EntryIn],
     ) -> dict[UUID, tuple[int, Any, Any]]:
         found = self.app.store.first_events(unique_ids)
-        stored = {}
+        stored: dict[UUID, tuple[int, Any, Any]] = {}
         for entry_id, (position, stored_event) in found.items():
             stored[entry_id] = (position, self.app.mapper.to_domain_event(stored_event), stored_event)
         pairs = [(stored[i][1], entries[n]) for n, i in enumerate(ids) if i in stored]
@@ -451,7 +459,7 @@ class EntryCommands:
 
     def _load_entry(self, kind: EntryType, entry_id: UUID) -> Entry:
         try:
-            entry = self.app.repository.get(entry_id)
+            entry: Entry = self.app.repository.get(entry_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.noun} with id {entry_id}") from None
         if not isinstance(entry, kind.aggregate):
@@ -482,13 +490,4 @@ class EntryCommands:
         return _receipt(recordings[-1])
 
 
-def _receipt(recording: Recording[UUID]) -> Receipt:
-    event = recording.domain_event
-    timestamp: datetime = event.timestamp
-    return Receipt(
-        id=event.originator_id,
-        position=recording.notification.id,
-        version=event.originator_version,
-        recorded_at=timestamp.isoformat(),
-        leaf_hash=leaf_hash_for(recording.notification),
-    )
+_receipt = receipt_for

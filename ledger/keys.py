@@ -14,12 +14,14 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
     DateTime,
     Engine,
     MetaData,
+    Row,
     String,
     Table,
     insert,
@@ -165,14 +167,14 @@ class KeyStore:
         return principal
 
 
-def _key(row: object) -> ApiKey:
+def _key(row: Row[Any]) -> ApiKey:
     return ApiKey(
-        id=row.id,  # type: ignore[attr-defined]
-        name=row.name,  # type: ignore[attr-defined]
-        role=Role(row.role),  # type: ignore[attr-defined]
-        actor=row.actor,  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
-        revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        actor=row.actor,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
     )
 
 

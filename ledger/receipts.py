@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from eventsourcing.persistence import Recording
 
 from ledger.audit.leaf import canonical_originator_id, leaf_hash_of
 
@@ -34,6 +37,25 @@ class Receipt:
             "leaf_hash": self.leaf_hash,
             **self.extra,
         }
+
+
+def timestamp_of(event: Any) -> datetime:
+    """When a stored domain event was recorded (the library's protocol type omits it)."""
+    stamp: datetime = event.timestamp
+    return stamp
+
+
+def receipt_for(recording: Recording[UUID], *, id: UUID | None = None, version: int | None = None) -> Receipt:
+    """The receipt of one stored event: the aggregate, its version (or ``version``, for
+    a save of several events), the position and the leaf hash."""
+    event = recording.domain_event
+    return Receipt(
+        id=id or event.originator_id,
+        position=recording.notification.id,
+        version=version or event.originator_version,
+        recorded_at=timestamp_of(event).isoformat(),
+        leaf_hash=leaf_hash_for(recording.notification),
+    )
 
 
 def leaf_hash_for(stored: Any, position: int | None = None) -> str:

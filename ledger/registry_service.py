@@ -8,6 +8,7 @@ clean ``AlreadyExists`` even when two requests race.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 from uuid import UUID
 
@@ -29,7 +30,7 @@ from ledger.errors import (
     VersionConflict,
 )
 from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, MeasureStatusIn, PromiseIn, StationIn
-from ledger.receipts import Receipt, leaf_hash_for
+from ledger.receipts import Receipt, receipt_for
 
 A = TypeVar("A", bound=Aggregate)
 SAVE_ATTEMPTS = 5
@@ -60,7 +61,7 @@ class RegistryCommands:
         pending = aggregate.collect_events()
         for _attempt in range(SAVE_ATTEMPTS):
             last = log.get_last()
-            line = Indexed(
+            line = Indexed(  # type: ignore[call-arg]  # the library types DomainEvent's fields only
                 originator_id=log.originator_id,
                 originator_version=(last.originator_version + 1) if last else 1,
                 timestamp=event_time(),
@@ -72,34 +73,29 @@ class RegistryCommands:
                 if self._exists(aggregate.id):
                     raise AlreadyExists(f"{what} already exists") from None
                 continue  # another creation took the index slot: take the next one
-            first = recordings[0]
-            return Receipt(
-                id=aggregate.id,
-                position=first.notification.id,
-                version=aggregate.version,
-                recorded_at=first.domain_event.timestamp.isoformat(),
-                leaf_hash=leaf_hash_for(first.notification),
-            )
+            return receipt_for(recordings[0], id=aggregate.id, version=aggregate.version)
         raise VersionConflict(f"could not register {what} under concurrent load; retry")
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.app.recorder.select_events(aggregate_id, limit=1))
 
     def _listed(self, index: str, cls: type[A]) -> list[A]:
-        out = []
+        out: list[A] = []
         for line in self._index(index).get():
             # Stations and actors never change once registered: keep what was read.
-            found = self._registered.get(line.aggregate_id)
-            if not isinstance(found, cls):
-                found = self._get(line.aggregate_id, cls, "")
-                if isinstance(found, Station | Actor):
-                    self._registered[line.aggregate_id] = found
+            kept = self._registered.get(line.aggregate_id)
+            if isinstance(kept, cls):
+                out.append(kept)
+                continue
+            found = self._get(line.aggregate_id, cls, "")
+            if isinstance(found, Station | Actor):
+                self._registered[line.aggregate_id] = found
             out.append(found)
         return out
 
     def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
         try:
-            aggregate = self.app.repository.get(aggregate_id)
+            aggregate: Aggregate = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {what}") from None
         if not isinstance(aggregate, cls):
@@ -179,7 +175,7 @@ class RegistryCommands:
             if self.find_actor(code) is None:
                 errors.append(FieldError(f"parties.{i}", f"unknown actor {code!r}"))
         seen: set[str] = set()
-        commitments = []
+        commitments: list[dict[str, object]] = []
         for i, c in enumerate(promise.commitments):
             where = f"commitments.{i}"
             if c.code in seen:
@@ -255,7 +251,7 @@ class RegistryCommands:
         )
 
     def add_measure(
-        self: Ledger,
+        self,
         who: Principal,
         plan_id: UUID,
         measure: MeasureIn,
@@ -320,19 +316,11 @@ class RegistryCommands:
             recordings = self.app.save(plan)
         except IntegrityError:
             raise VersionConflict("another change was saved first; reload and retry") from None
-        last = recordings[-1]
-        return Receipt(
-            id=plan.id,
-            position=last.notification.id,
-            version=plan.version,
-            recorded_at=last.domain_event.timestamp.isoformat(),
-            leaf_hash=leaf_hash_for(last.notification),
-        )
+        return receipt_for(recordings[-1], id=plan.id, version=plan.version)
 
 
-def _id_or_code(value: str, from_code: object) -> UUID:
+def _id_or_code(value: str, from_code: Callable[[str], UUID]) -> UUID:
     try:
         return UUID(value)
     except ValueError:
-        assert callable(from_code)
         return from_code(value)

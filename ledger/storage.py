@@ -178,7 +178,9 @@ def bulk_insert(
         # PostgreSQL the round trips were most of a rebuild's time.
         target = f"COPY {name} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
         try:
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            driver = conn.connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)  # PostgreSQL here: psycopg's own
+            cursor = driver.cursor()
             with cursor, cursor.copy(target) as copy:
                 for values in params:
                     copy.write_row(values)

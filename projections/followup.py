@@ -22,8 +22,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from ledger.access import Principal
+from projections.asof import AsOf
 from projections.timebox import iso_week, week_start
-from projections.views import AsOf, Views
+from projections.views import Views
 
 #: A change smaller than this (incidents per week, or share) reads as "unchanged".
 FLAT_PER_WEEK = 0.25

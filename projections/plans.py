@@ -58,14 +58,15 @@ class ActionPlanProjection(Projection):
                 conn.execute(insert(tables.plans), plan)
                 plans[plan_id] = plan
             elif e.name == "MeasureAdded":
-                plan = plans.get(plan_id)
-                if plan is None:
+                known = plans.get(plan_id)
+                if known is None:
                     found = (
                         conn.execute(select(tables.plans).where(tables.plans.c.plan_id == plan_id))
                         .mappings()
                         .one()
                     )
-                    plan = plans[plan_id] = dict(found)
+                    known = plans[plan_id] = dict(found)
+                plan = known
                 conn.execute(
                     insert(tables.measures),
                     {

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from ledger.progress import classify, elapsed_share, period_target
 from projections.base import Tables
@@ -38,6 +38,7 @@ def activity_summary(
     """Activities, hours and staff-hours per period × (actor or station) × kind."""
     weekly = getattr(t, "weekly", None)
     whole_weeks = (start is None or start.weekday() == 0) and (end is None or end.weekday() == 6)
+    d: Table
     if group == "week" and weekly is not None and whole_weeks:
         # Whole ISO weeks: the weekly totals hold the same sums in fewer rows.
         d = weekly

@@ -14,6 +14,8 @@ from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ledger.access import SYSTEM, Detail, Permission, Principal, Role, hidden_actors, may_see
 from ledger.application import Ledger
 from ledger.errors import Forbidden, InvalidInput, Unavailable
@@ -22,6 +24,7 @@ from ledger.rules import OUT_OF_RANGE, year_in_range
 from ledger.texts import REF_KEY
 from projections import queries
 from projections.asof import AsOf, AsOfReplays, position_at
+from projections.base import Tables
 from projections.feed import feed
 from projections.runner import ProjectionRunner
 from projections.timebox import LOCAL, whole_periods
@@ -105,14 +108,21 @@ class Views:
         found = self.ledger.recorder.select_notifications(start=position, limit=1)
         return datetime.fromisoformat(decode(found[0]).recorded_at) if found else self.clock()
 
-    def _read(self, who: Principal, as_of: AsOf, name: str, fn: Callable[..., Any]) -> Any:
+    def _read(
+        self,
+        who: Principal,
+        as_of: AsOf,
+        name: str,
+        fn: Callable[[Connection, Tables, date], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """``fn`` on the live tables of projection ``name``, or on a replay "as of"; the
+        answer says which position it stands at (``as_of_position``, None = live)."""
         who.require(Permission.read)
         runner, position, today = self.resolve(as_of)
         # A replay is one in-memory connection: one reader at a time.
         with runner.exclusive or nullcontext(), runner.engine.connect() as conn:
             result = fn(conn, runner.live_tables(name, conn), today)
-        if isinstance(result, dict):
-            result["as_of_position"] = position
+        result["as_of_position"] = position
         return result
 
     # -- views ------------------------------------------------------------------------------

@@ -194,9 +194,9 @@ def stacked_weeks(
                 'height="{}" fill="transparent"/>'
             ).format(tip, x0, top, col_w, plot_h)
         )
-        y = top + plot_h
+        y: float = top + plot_h
         for s in series:
-            v = values.get((w.key, s.key), 0)
+            v = values.get((w.key, s.key), 0.0)
             if not v:
                 continue
             h = plot_h * v / y_max

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from api.dashboard.context import Ctx
 from api.dashboard.tables import DataTable, export_value
@@ -78,6 +79,7 @@ def to_csv(table: DataTable, ctx: Ctx) -> bytes:
 def to_xlsx(table: DataTable, ctx: Ctx) -> bytes:
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
     sheet.title = _sheet_title(table.title)
     _text_row(sheet, [c.sv for c in table.cols])
     for cell in sheet[1]:

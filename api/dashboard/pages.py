@@ -100,10 +100,10 @@ def actor_colours(ctx: Ctx) -> dict[str, str]:
     """A stable colour per actor: one per kind of organisation, then the rest in turn."""
     by_kind = dict(charts.ACTOR_KIND_COLOURS)
     spare = iter(c for c in charts.SERIES_COLOURS if c not in by_kind.values())
-    out = {}
+    out: dict[str, str] = {}
     for code in sorted(ctx.actors):
         kind = ctx.actors[code].kind
-        out[code] = by_kind.pop(kind, None) or next(spare, "#777777")
+        out[code] = by_kind.pop(kind, "") or next(spare, "#777777")
     return out
 
 
@@ -329,7 +329,7 @@ def report(ctx: Ctx) -> dict[str, Any]:
     if ctx.filters.station:
         stations = [ctx.filters.station]
     situation = []
-    trends = defaultdict(dict)
+    trends: dict[str, dict[str, Any]] = defaultdict(dict)
     for tr in tb.trends(ctx, ctx.filters.station):
         trends[tr.station][tr.category] = tr
     weeks = followup.weeks_between(ctx.start, ctx.end)

@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy.exc
 from sqlalchemy import (
@@ -141,14 +142,15 @@ class SessionStore:
 _lock = threading.Lock()
 
 
-def store_of(state: object) -> SessionStore:
-    """The app's session store, made (and its table created) on first use."""
-    engine = state.runtime.engine  # type: ignore[attr-defined]
+def store_of(state: Any) -> SessionStore:
+    """The app's session store (``state`` is the app's ``State``, which holds anything),
+    made (and its table created) on first use."""
+    engine = state.runtime.engine
     store = getattr(state, "dashboard_sessions", None)
     if store is None or store.engine is not engine:
         with _lock:
             store = getattr(state, "dashboard_sessions", None)
             if store is None or store.engine is not engine:
                 store = SessionStore(engine)
-                state.dashboard_sessions = store  # type: ignore[attr-defined]
+                state.dashboard_sessions = store
     return store

@@ -156,9 +156,10 @@ def require_own(ctx: Ctx, actor: str) -> None:
 def progress(ctx: Ctx) -> dict[str, Any]:
     _require_promise(ctx)
     assert ctx.promise is not None
+    code = ctx.promise.code
     return ctx.memo(
         "progress",
-        lambda: followup.progress_until(ctx.views, ctx.who, ctx.promise.code, ctx.end, ctx.as_of),  # type: ignore[union-attr]
+        lambda: followup.progress_until(ctx.views, ctx.who, code, ctx.end, ctx.as_of),
     )
 
 
@@ -246,14 +247,16 @@ def _weekly_rows(ctx: Ctx, station: str | None, actor: str | None) -> list[dict[
 
     def make() -> list[dict[str, Any]]:
         v, who = ctx.views, ctx.who
-        kw = {"start": ctx.start, "end": ctx.end, "group": "week", "as_of": ctx.as_of}
+        start, end, as_of = ctx.start, ctx.end, ctx.as_of
         rows: list[dict[str, Any]] = []
         if station and not actor:
-            for r in v.station_summary(who, station, **kw)["rows"]:
+            found = v.station_summary(who, station, start=start, end=end, group="week", as_of=as_of)
+            for r in found["rows"]:
                 rows.append({**r, "station": station})
             return rows
         for a in [actor] if actor else sorted(ctx.actors):
-            for r in v.actor_summary(who, a, **kw)["rows"]:
+            found = v.actor_summary(who, a, start=start, end=end, group="week", as_of=as_of)
+            for r in found["rows"]:
                 if station in (None, r["station"]):
                     rows.append({**r, "actor": a})
         return rows

@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query
 
 from api.deps import Caller, RegistryDep
 from api.schemas import (
@@ -23,11 +23,10 @@ from api.schemas import (
 from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, MeasureStatusIn, PromiseIn, StationIn
 
 router = APIRouter(prefix="/v1")
-CREATED = {"status_code": status.HTTP_201_CREATED}
 
 
 @router.post(
-    "/stations", tags=["registry"], **CREATED,
+    "/stations", tags=["registry"], status_code=201,
     response_model=Receipt,
     operation_id="registerStation",
     responses=errors(*WRITE),
@@ -57,7 +56,7 @@ def get_station(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]
 
 
 @router.post(
-    "/actors", tags=["registry"], **CREATED,
+    "/actors", tags=["registry"], status_code=201,
     response_model=Receipt,
     operation_id="registerActor",
     responses=errors(*WRITE),
@@ -87,7 +86,7 @@ def get_actor(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
 
 
 @router.post(
-    "/promises", tags=["promises"], **CREATED,
+    "/promises", tags=["promises"], status_code=201,
     response_model=Receipt,
     operation_id="makePromise",
     responses=errors(*WRITE),
@@ -117,7 +116,7 @@ def get_promise(promise: str, who: Caller, registry: RegistryDep) -> dict[str, A
 
 
 @router.post(
-    "/action-plans", tags=["action plans"], **CREATED,
+    "/action-plans", tags=["action plans"], status_code=201,
     response_model=Receipt,
     operation_id="createActionPlan",
     responses=errors(*WRITE, 404),
@@ -153,7 +152,7 @@ def get_action_plan(plan_id: UUID, who: Caller, registry: RegistryDep) -> dict[s
 
 
 @router.post(
-    "/action-plans/{plan_id}/measures", tags=["action plans"], **CREATED,
+    "/action-plans/{plan_id}/measures", tags=["action plans"], status_code=201,
     response_model=Receipt,
     operation_id="addMeasure",
     responses=errors(*WRITE, 404),

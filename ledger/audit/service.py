@@ -97,11 +97,13 @@ class AuditService:
                 root = with_prefetched_nodes(conn, lambda reader: root_at(size, reader))
                 issued = datetime.now(UTC).replace(microsecond=0)
                 note = sign_checkpoint(self.origin, size, root, issued, self.signer)
-                row_id = conn.execute(
+                inserted = conn.execute(
                     insert(checkpoints).values(
                         tree_size=size, root_hash=root, issued_at=issued, note=note
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None  # an INSERT of one row always has its key
+                row_id = int(inserted[0])
         return self._checkpoint_dict(row_id, size, root, issued, note)
 
     def maybe_issue_checkpoint(self) -> dict[str, Any] | None:

@@ -15,7 +15,8 @@ fields, their references, why (itself a reference) and which key did it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -33,9 +34,15 @@ class Entry(LedgerAggregate):
     #: The field holding the entry's type (``kind`` or ``category``).
     TYPE_FIELD: ClassVar[str] = ""
 
-    # Set by each subclass's "Recorded" event: actor, external_id, content_hash,
-    # retracted, retraction_reason, erased_fields. (Not annotated here: the library
-    # would take class annotations for constructor arguments.)
+    # Set by each subclass's "Recorded" event. Declared for type checkers only: the
+    # library would take class annotations for constructor arguments.
+    if TYPE_CHECKING:
+        actor: str
+        external_id: str
+        content_hash: str
+        retracted: bool
+        retraction_reason: dict[str, str] | None
+        erased_fields: list[str]
 
     class Corrected(LedgerAggregate.Event):
         changes: dict[str, Any]
@@ -88,7 +95,9 @@ class Entry(LedgerAggregate):
         self.ensure_not_retracted()
         self.trigger_event(self.Retracted, reason=reason)
 
-    def erase(self, fields: list[str], refs: list[str], reason: dict[str, str], by: str) -> None:
+    def erase(
+        self, fields: Sequence[str], refs: Sequence[str], reason: dict[str, str], by: str
+    ) -> None:
         self.trigger_event(self.Erased, fields=list(fields), refs=list(refs), reason=reason, by=by)
 
     def ensure_not_retracted(self) -> None:

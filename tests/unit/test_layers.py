@@ -30,3 +30,60 @@ def test_inner_layers_do_not_import_outer_ones(package):
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+PACKAGES = ("ledger", "projections", "api")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def module_imports(path: Path, known: set[str]) -> set[str]:
+    """The project modules ``path`` imports, type-only imports and imports inside
+    functions included (``from x import y`` counts ``x.y`` when that is a module)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name in known}
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]
+    known = {module_name(p) for p in paths}
+    graph = {module_name(p): module_imports(p, known) for p in paths}
+    # A module's package __init__ runs first on import, but that is not an edge we draw.
+    return {m: {d for d in deps if d != m} for m, deps in graph.items()}
+
+
+def test_no_module_imports_itself_back_through_others():
+    """No import cycle anywhere in ledger/, projections/ and api/, counting imports made
+    only for type checking: a cycle is a design that cannot be read from the bottom up."""
+    graph = import_graph()
+    cycles = []
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        stack.append(module)
+        for dep in sorted(graph.get(module, ())):
+            if state.get(dep) == 1:
+                cycles.append([*stack[stack.index(dep):], dep])
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert cycles == []
