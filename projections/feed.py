@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ledger.access import Permission, Principal
 from ledger.texts import TextStore
 from projections.events import decode
+from projections.results import Feed
 from projections.runner import ProjectionRunner
 
 ENTRY_TOPICS = tuple(
@@ -35,7 +36,7 @@ def feed(
     limit: int,
     hidden: frozenset[str] = frozenset(),
     texts: TextStore | None = None,
-) -> dict[str, Any]:
+) -> Feed:
     """Entry events after ``after``; events of the ``hidden`` actors are passed over;
     ``texts`` puts the free text back in place of its references."""
     who.require(Permission.read)

@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from ledger.access import Principal
 from projections.asof import AsOf
+from projections.results import ListedMeasure, Progress
 from projections.timebox import iso_week, week_start
 from projections.views import Views
 
@@ -56,7 +56,7 @@ def weeks_between(start: date, end: date) -> list[Week]:
 
 def progress_until(
     views: Views, who: Principal, promise: str, until: date, as_of: AsOf = None
-) -> dict[str, Any]:
+) -> Progress:
     """Promised vs delivered for every commitment and station, judged on ``until``
     (or on the "as of" day, if that is earlier)."""
     return views.promise_progress(who, promise, as_of=as_of, until=until)
@@ -70,7 +70,7 @@ def measures_on(
     promise: str | None = None,
     station: str | None = None,
     as_of: AsOf = None,
-) -> list[dict[str, Any]]:
+) -> list[ListedMeasure]:
     """Every measure, with ``overdue`` judged on ``day`` (or the "as of" day if earlier)."""
     found = views.measures(who, station=station, promise=promise, as_of=as_of, on=day)
     return list(found["items"])
@@ -96,9 +96,10 @@ def delivered_between(
         # the least widening the policy allows (ledger.access).
         summary = views.actor_summary(who, actor, start=start, end=end, group="week", as_of=as_of)
         for row in summary["rows"]:
-            totals = out[(actor, row["kind"], row["station"])]
-            for metric in totals:
-                totals[metric] += row[metric]
+            totals = out[(actor, row["kind"], row.get("station", ""))]
+            totals["activities"] += row["activities"]
+            totals["hours"] += row["hours"]
+            totals["staff_hours"] += row["staff_hours"]
     return dict(out)
 
 

@@ -15,6 +15,18 @@ from sqlalchemy import Connection, Table, func, select
 
 from ledger.progress import classify, elapsed_share, period_target
 from projections.base import Tables
+from projections.results import (
+    CommitmentProgress,
+    EntryPage,
+    ListedMeasure,
+    Progress,
+    Situation,
+    SituationRow,
+    StationProgress,
+    Summary,
+    SummaryRow,
+    Totals,
+)
 from projections.timebox import iso_week, last_whole_week_end, week_start
 
 GROUPS = {"day", "week", "month"}
@@ -34,7 +46,7 @@ def activity_summary(
     end: date | None = None,
     group: str = "week",
     hidden_actors: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+) -> Summary:
     """Activities, hours and staff-hours per period × (actor or station) × kind."""
     weekly = getattr(t, "weekly", None)
     whole_weeks = (start is None or start.weekday() == 0) and (end is None or end.weekday() == 6)
@@ -75,26 +87,30 @@ def activity_summary(
             query = query.where(d.c.day <= end)
     if hidden_actors:
         query = query.where(d.c.actor.not_in(hidden_actors))
-    rows = []
-    totals = {"activities": 0, "hours": 0.0, "staff_hours": 0.0}
-    key = "actor" if station is not None else "station"
+    rows: list[SummaryRow] = []
+    activities, minutes, staff_minutes = 0, 0, 0
     for r in conn.execute(query.order_by(period, by, d.c.kind)).mappings():
-        rows.append(
-            {
-                "period": str(r["period"]),
-                key: r["by"],
-                "kind": r["kind"],
-                "activities": int(r["activities"]),
-                "hours": _hours(r["minutes"]),
-                "staff_hours": _hours(r["staff_minutes"]),
-            }
+        row = SummaryRow(
+            period=str(r["period"]),
+            kind=r["kind"],
+            activities=int(r["activities"]),
+            hours=_hours(r["minutes"]),
+            staff_hours=_hours(r["staff_minutes"]),
         )
-        totals["activities"] += int(r["activities"])
-        totals["hours"] += (r["minutes"] or 0) / 60
-        totals["staff_hours"] += (r["staff_minutes"] or 0) / 60
-    totals["hours"] = round(totals["hours"], 2)
-    totals["staff_hours"] = round(totals["staff_hours"], 2)
-    return {"group": group, "rows": rows, "totals": totals}
+        if station is not None:
+            row["actor"] = r["by"]
+        else:
+            row["station"] = r["by"]
+        rows.append(row)
+        activities += int(r["activities"])
+        minutes += r["minutes"] or 0
+        staff_minutes += r["staff_minutes"] or 0
+    totals = Totals(
+        activities=activities,
+        hours=round(minutes / 60, 2),
+        staff_hours=round(staff_minutes / 60, 2),
+    )
+    return Summary(group=group, rows=rows, totals=totals)
 
 
 def delivered(
@@ -125,7 +141,7 @@ def promise_progress(
     today: date,
     *,
     weekly_actors: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+) -> Progress:
     """Per commitment and station: target, expected by ``today``, delivered, status.
     ``weekly_actors`` are counted only up to the end of the last whole ISO week (while
     the period runs), so that moving ``today`` a day never reveals one day's activity."""
@@ -133,7 +149,7 @@ def promise_progress(
     end = date.fromisoformat(promise["period_end"])
     share = elapsed_share(start, end, today)
     until = min(end, today)
-    commitments = []
+    commitments: list[CommitmentProgress] = []
     for c in promise["commitments"]:
         target = c["target"]
         per_station_target = period_target(target["count"], target["per"], start, end)
@@ -143,7 +159,7 @@ def promise_progress(
         got = delivered(
             conn, t, actor=c["actor"], kind=c["kind"], start=start, end=counted_until
         )
-        stations = []
+        stations: list[StationProgress] = []
         for station in c["stations"]:
             figures = got.get(station, {"activities": 0, "minutes": 0, "staff_minutes": 0})
             value = {
@@ -153,26 +169,26 @@ def promise_progress(
             }[target["metric"]]
             status = classify(value, per_station_target, share)
             stations.append(
-                {
-                    "station": station,
-                    "target": round(per_station_target, 1),
-                    "expected_by_now": round(per_station_target * share, 1),
-                    "delivered": round(value, 2),
-                    "share_of_target": round(value / per_station_target, 3)
+                StationProgress(
+                    station=station,
+                    target=round(per_station_target, 1),
+                    expected_by_now=round(per_station_target * share, 1),
+                    delivered=round(value, 2),
+                    share_of_target=round(value / per_station_target, 3)
                     if per_station_target
                     else None,
-                    "status": status.value,
-                }
+                    status=status.value,
+                )
             )
         commitments.append(
-            {
-                "code": c["code"],
-                "actor": c["actor"],
-                "kind": c["kind"],
-                "description": c.get("description", ""),
-                "target": target,
-                "stations": stations,
-            }
+            CommitmentProgress(
+                code=c["code"],
+                actor=c["actor"],
+                kind=c["kind"],
+                description=c.get("description", ""),
+                target=target,
+                stations=stations,
+            )
         )
     return {
         "promise": {k: promise[k] for k in ("id", "code", "title", "period_start", "period_end")},
@@ -189,7 +205,7 @@ def situation(
     station: str | None,
     start: date,
     end: date,
-) -> dict[str, Any]:
+) -> Situation:
     """Observations per station, ISO week and category, with the change against the
     average of the previous four weeks."""
     d = t.daily
@@ -209,7 +225,7 @@ def situation(
     while monday <= end:
         weeks.append(monday)
         monday += timedelta(weeks=1)
-    rows = []
+    rows: list[SituationRow] = []
     for (st, category), by_week in sorted(weekly.items()):
         for monday in weeks:
             week = iso_week(monday)
@@ -221,15 +237,15 @@ def situation(
             if count == 0 and average == 0:
                 continue
             rows.append(
-                {
-                    "station": st,
-                    "week": week,
-                    "category": category,
-                    "reports": reports,
-                    "count": count,
-                    "previous_4_weeks_avg": round(average, 2),
-                    "change": round(count - average, 2),
-                }
+                SituationRow(
+                    station=st,
+                    week=week,
+                    category=category,
+                    reports=reports,
+                    count=count,
+                    previous_4_weeks_avg=round(average, 2),
+                    change=round(count - average, 2),
+                )
             )
     return {"from": start.isoformat(), "to": end.isoformat(), "rows": rows}
 
@@ -243,7 +259,7 @@ def measures(
     promise_id: str | None = None,
     status: str | None = None,
     overdue: bool | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ListedMeasure]:
     m = t.measures
     query = select(m).order_by(m.c.station, m.c.due, m.c.code)
     if station:
@@ -252,23 +268,23 @@ def measures(
         query = query.where(m.c.promise_id == promise_id)
     if status:
         query = query.where(m.c.status == status)
-    out = []
+    out: list[ListedMeasure] = []
     for r in conn.execute(query).mappings():
         is_overdue = r["due"] < today and r["status"] in {"planned", "started"}
         if overdue is not None and is_overdue != overdue:
             continue
         out.append(
-            {
-                "plan_id": r["plan_id"],
-                "station": r["station"],
-                "code": r["code"],
-                "title": r["title"],
-                "owner": r["owner"],
-                "due": r["due"].isoformat(),
-                "status": r["status"],
-                "overdue": is_overdue,
-                "updated_at": r["updated_at"],
-            }
+            ListedMeasure(
+                plan_id=r["plan_id"],
+                station=r["station"],
+                code=r["code"],
+                title=r["title"],
+                owner=r["owner"],
+                due=r["due"].isoformat(),
+                status=r["status"],
+                overdue=is_overdue,
+                updated_at=r["updated_at"],
+            )
         )
     return out
 
@@ -283,7 +299,7 @@ def entries_page(
     page: int,
     page_size: int,
     hidden_actors: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+) -> EntryPage:
     e = t.entries
     conditions = [e.c[k] == v for k, v in filters.items() if v is not None]
     if hidden_actors:

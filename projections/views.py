@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -26,6 +26,7 @@ from projections import queries
 from projections.asof import AsOf, AsOfReplays, position_at
 from projections.base import Tables
 from projections.feed import feed
+from projections.results import EntryPage, Feed, Measures, Progress, Situation, Summary
 from projections.runner import ProjectionRunner
 from projections.timebox import LOCAL, whole_periods
 
@@ -42,6 +43,10 @@ def check_range(start: date | None, end: date | None) -> None:
             raise InvalidInput.one(field, OUT_OF_RANGE)
     if start and end and start > end:
         raise InvalidInput.one("from", "must not be after to")
+
+
+#: What ``_read`` answers: a view's result, which says where it stands in the log.
+R = TypeVar("R", Summary, Progress, Situation, Measures)
 
 
 class Views:
@@ -113,8 +118,8 @@ class Views:
         who: Principal,
         as_of: AsOf,
         name: str,
-        fn: Callable[[Connection, Tables, date], dict[str, Any]],
-    ) -> dict[str, Any]:
+        fn: Callable[[Connection, Tables, date], R],
+    ) -> R:
         """``fn`` on the live tables of projection ``name``, or on a replay "as of"; the
         answer says which position it stands at (``as_of_position``, None = live)."""
         who.require(Permission.read)
@@ -141,7 +146,7 @@ class Views:
         group: str,
         as_of: AsOf,
         **where: str,
-    ) -> dict[str, Any]:
+    ) -> Summary:
         """Activity per period; actors ``who`` may not see per day are left out of a
         daily summary, and any other summary is widened to whole weeks or months, so
         that no answer shows what they did on one day."""
@@ -193,7 +198,7 @@ class Views:
         end: date | None = None,
         group: str = "week",
         as_of: AsOf = None,
-    ) -> dict[str, Any]:
+    ) -> Summary:
         self.registry.get_station(who, code)
         result = self._summary(
             who, start=start, end=end, group=group, as_of=as_of, station=code
@@ -210,7 +215,7 @@ class Views:
         end: date | None = None,
         group: str = "week",
         as_of: AsOf = None,
-    ) -> dict[str, Any]:
+    ) -> Summary:
         actor = self.registry.get_actor(who, code)
         if group == "day" and not may_see(who, actor, Detail.day):
             raise Forbidden(
@@ -223,7 +228,7 @@ class Views:
 
     def promise_progress(
         self, who: Principal, promise: str, *, as_of: AsOf = None, until: date | None = None
-    ) -> dict[str, Any]:
+    ) -> Progress:
         """Promised vs delivered per commitment and station, judged on the "as of" day (or
         on ``until``, if that is earlier). Actors ``who`` may not see per day are counted
         up to the end of the last whole ISO week, unless the whole period is judged."""
@@ -246,11 +251,11 @@ class Views:
         start: date | None,
         end: date | None,
         as_of: AsOf = None,
-    ) -> dict[str, Any]:
+    ) -> Situation:
         if station is not None:
             self.registry.get_station(who, station)
 
-        def run(conn: Any, t: Any, today: date) -> dict[str, Any]:
+        def run(conn: Connection, t: Tables, today: date) -> Situation:
             last = end or today
             first = start or date(last.year, last.month, 1).replace(day=1)
             check_range(first, last)
@@ -268,7 +273,7 @@ class Views:
         overdue: bool | None = None,
         as_of: AsOf = None,
         on: date | None = None,
-    ) -> dict[str, Any]:
+    ) -> Measures:
         """Every measure, with ``overdue`` judged on the "as of" day (or on ``on``, if
         that is earlier)."""
         promise_id = str(self.registry.get_promise(who, promise).id) if promise else None
@@ -276,8 +281,8 @@ class Views:
             who,
             as_of,
             "action_plans",
-            lambda conn, t, today: {
-                "items": queries.measures(
+            lambda conn, t, today: Measures(
+                items=queries.measures(
                     conn,
                     t,
                     today=min(today, on) if on else today,
@@ -286,7 +291,7 @@ class Views:
                     status=status,
                     overdue=overdue,
                 )
-            },
+            ),
         )
 
     def entries(
@@ -299,7 +304,7 @@ class Views:
         end: date | None,
         page: int,
         page_size: int,
-    ) -> dict[str, Any]:
+    ) -> EntryPage:
         who.require(Permission.read)
         hidden = self._hidden(who, Detail.entry)
         if filters.get("actor") in hidden:
@@ -328,7 +333,7 @@ class Views:
             result["withheld"] = "single police entries are not listed outside the police"
         return result
 
-    def feed(self, who: Principal, after: int, limit: int) -> dict[str, Any]:
+    def feed(self, who: Principal, after: int, limit: int) -> Feed:
         """Accepted entry events in log order, as far as ``who`` may see single entries."""
         return feed(
             self.runner, who, after, limit, self._hidden(who, Detail.entry), self.ledger.texts

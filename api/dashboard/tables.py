@@ -22,6 +22,7 @@ from api.dashboard.context import Ctx, PageError
 from api.dashboard.i18n import label, number, percent, t
 from ledger.access import Permission, Role
 from projections import followup
+from projections.results import Progress
 
 ENTRY_PAGE = 500
 MAX_EXPORT_ROWS = 100_000
@@ -153,7 +154,7 @@ def require_own(ctx: Ctx, actor: str) -> None:
         raise PageError(403, t(ctx.lang, "error_403_partner"))
 
 
-def progress(ctx: Ctx) -> dict[str, Any]:
+def progress(ctx: Ctx) -> Progress:
     _require_promise(ctx)
     assert ctx.promise is not None
     code = ctx.promise.code

@@ -22,6 +22,7 @@ from api.schemas import (
 )
 from ledger.access import Principal
 from ledger.taxonomy import ActivityKind, ObservationCategory
+from projections import results
 from projections.asof import parse_as_of
 from projections.views import Views, check_range
 
@@ -70,8 +71,8 @@ SummaryParams = Annotated[SummaryQuery, Depends(summary_query)]
 
 
 def _activity_summary(
-    views: Views, read: Callable[..., dict[str, Any]], who: Principal, code: str, q: SummaryQuery
-) -> dict[str, Any]:
+    views: Views, read: Callable[..., results.Summary], who: Principal, code: str, q: SummaryQuery
+) -> results.Summary:
     """``read`` is ``views.station_summary`` or ``views.actor_summary``."""
     check_range(q.start, q.end)
     views.wait_for(q.min_position, ("activities",))
@@ -88,7 +89,7 @@ def _activity_summary(
 )
 def station_summary(
     code: str, who: Caller, views: ViewsDep, query: SummaryParams
-) -> dict[str, Any]:
+) -> results.Summary:
     return _activity_summary(views, views.station_summary, who, code, query)
 
 
@@ -100,7 +101,7 @@ def station_summary(
     responses=errors(*READ, 403, 404),
     summary="Activities per period, station and kind of one actor",
 )
-def actor_summary(code: str, who: Caller, views: ViewsDep, query: SummaryParams) -> dict[str, Any]:
+def actor_summary(code: str, who: Caller, views: ViewsDep, query: SummaryParams) -> results.Summary:
     return _activity_summary(views, views.actor_summary, who, code, query)
 
 
@@ -117,7 +118,7 @@ def promise_progress(
     views: ViewsDep,
     as_of: AsOfParam = None,
     min_position: MinPosition = None,
-) -> dict[str, Any]:
+) -> results.Progress:
     views.wait_for(min_position, ("activities",))
     return views.promise_progress(who, promise, as_of=parse_as_of(as_of))
 
@@ -137,7 +138,7 @@ def situation(
     end: To = None,
     as_of: AsOfParam = None,
     min_position: MinPosition = None,
-) -> dict[str, Any]:
+) -> results.Situation:
     check_range(start, end)
     views.wait_for(min_position, ("observations",))
     return views.situation(who, station=station, start=start, end=end, as_of=parse_as_of(as_of))
@@ -159,7 +160,7 @@ def measures(
     overdue: bool | None = None,
     as_of: AsOfParam = None,
     min_position: MinPosition = None,
-) -> dict[str, Any]:
+) -> results.Measures:
     views.wait_for(min_position, ("action_plans",))
     return views.measures(
         who,
@@ -197,7 +198,7 @@ def list_activities(
     page: Page = 1,
     page_size: PageSize = 50,
     min_position: MinPosition = None,
-) -> dict[str, Any]:
+) -> results.EntryPage:
     check_range(start, end)
     views.wait_for(min_position, ("activities",))
     filters = {"station": station, "actor": actor, "kind": kind, "status": status}
@@ -227,7 +228,7 @@ def list_observations(
     page: Page = 1,
     page_size: PageSize = 50,
     min_position: MinPosition = None,
-) -> dict[str, Any]:
+) -> results.EntryPage:
     check_range(start, end)
     views.wait_for(min_position, ("observations",))
     filters = {"station": station, "actor": actor, "category": category, "status": status}
@@ -249,7 +250,7 @@ def feed_events(
     views: ViewsDep,
     after: Annotated[int, Query(ge=0, le=2**62, description="continue after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> results.Feed:
     return views.feed(who, after, limit)
 
 

@@ -1,0 +1,127 @@
+"""What the read side answers: one typed result per view.
+
+They are ``TypedDict``s: the views build them from SQL rows at no cost, the dashboard and
+the report read them by key, the HTTP layer serialises them as they are, and a type
+checker (mypy, strict on this package) checks every key on every side.
+``api/schemas.py`` states the same shapes as the HTTP contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+
+class SummaryRow(TypedDict):
+    period: str
+    kind: str
+    activities: int
+    hours: float
+    staff_hours: float
+    actor: NotRequired[str]  # a station's summary: per actor
+    station: NotRequired[str]  # an actor's summary: per station
+
+
+class Totals(TypedDict):
+    activities: int
+    hours: float
+    staff_hours: float
+
+
+Summary = TypedDict(
+    "Summary",
+    {
+        "group": str,
+        "rows": list[SummaryRow],
+        "totals": Totals,
+        "from": NotRequired[str | None],
+        "to": NotRequired[str | None],
+        "as_of_position": NotRequired[int | None],
+        "station": NotRequired[str],
+        "actor": NotRequired[str],
+        "withheld": NotRequired[str],
+        "widened": NotRequired[str],
+    },
+)
+
+
+class TargetOut(TypedDict):
+    count: int
+    per: str
+    metric: str
+
+
+class StationProgress(TypedDict):
+    station: str
+    target: float
+    expected_by_now: float
+    delivered: float
+    share_of_target: float | None
+    status: str
+
+
+class CommitmentProgress(TypedDict):
+    code: str
+    actor: str
+    kind: str
+    description: str
+    target: TargetOut
+    stations: list[StationProgress]
+
+
+class Progress(TypedDict):
+    promise: dict[str, Any]
+    today: str
+    elapsed_share: float
+    commitments: list[CommitmentProgress]
+    as_of_position: NotRequired[int | None]
+
+
+class SituationRow(TypedDict):
+    station: str
+    week: str
+    category: str
+    reports: int
+    count: int
+    previous_4_weeks_avg: float
+    change: float
+
+
+Situation = TypedDict(
+    "Situation",
+    {
+        "from": str,
+        "to": str,
+        "rows": list[SituationRow],
+        "as_of_position": NotRequired[int | None],
+    },
+)
+
+
+class ListedMeasure(TypedDict):
+    plan_id: str
+    station: str
+    code: str
+    title: str
+    owner: str
+    due: str
+    status: str
+    overdue: bool
+    updated_at: str
+
+
+class Measures(TypedDict):
+    items: list[ListedMeasure]
+    as_of_position: NotRequired[int | None]
+
+
+class EntryPage(TypedDict):
+    page: int
+    page_size: int
+    total: int
+    items: list[dict[str, Any]]  # the entry's columns; activities and observations differ
+    withheld: NotRequired[str]
+
+
+class Feed(TypedDict):
+    events: list[dict[str, Any]]  # the event's own payload, by kind of event
+    next: int
