@@ -9,12 +9,12 @@ the common fields are typed and the rest are allowed as they are.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import ErrorOut
+from projections import results
 
 
 class Out(BaseModel):
@@ -105,45 +105,6 @@ class History(Out):
     events: list[HistoryEvent]
 
 
-class ListedEntry(Open):
-    id: str
-    actor: str
-    external_id: str
-    station: str
-    zone: str | None
-    day: str
-    week: str
-    note: str | None
-    status: str
-    version: int
-    position: int
-    recorded_at: str
-    updated_at: str
-
-
-class EntryPage(Out):
-    page: int
-    page_size: int
-    total: int
-    items: list[ListedEntry]
-    withheld: str | None = None
-
-
-class FeedEvent(Open):
-    position: int
-    entry: Literal["activity", "observation"]
-    type: str
-    id: str
-    version: int
-    recorded_at: str
-    actor: str | None
-
-
-class Feed(Out):
-    events: list[FeedEvent]
-    next: int = Field(description="continue with after=next")
-
-
 # -- registry ------------------------------------------------------------------------------
 
 
@@ -224,123 +185,14 @@ class ActionPlans(Out):
 
 
 # -- views ---------------------------------------------------------------------------------
+# The views' own typed results are the answers (projections/results.py).
 
-
-class _Row(Out):
-    period: str
-    kind: str
-    activities: int
-    hours: float
-    staff_hours: float
-
-
-class StationRow(_Row):
-    actor: str
-
-
-class ActorRow(_Row):
-    station: str
-
-
-class Totals(Out):
-    activities: int
-    hours: float
-    staff_hours: float
-
-
-class _Summary(Out):
-    """Activities per period. ``withheld`` and ``widened`` appear only when the reader's
-    view of police activity changed the answer (see the README's "who sees what")."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    group: Literal["day", "week", "month"]
-    totals: Totals
-    from_: str | None = Field(alias="from")
-    to: str | None
-    as_of_position: int | None
-    withheld: str | None = Field(default=None, description="what was left out, and why")
-    widened: str | None = Field(default=None, description="why the range covers more days")
-
-
-class StationSummary(_Summary):
-    station: str
-    rows: list[StationRow]
-
-
-class ActorSummary(_Summary):
-    actor: str
-    rows: list[ActorRow]
-
-
-class StationProgress(Out):
-    station: str
-    target: float
-    expected_by_now: float
-    delivered: float
-    share_of_target: float | None
-    status: str
-
-
-class CommitmentProgress(Out):
-    code: str
-    actor: str
-    kind: str
-    description: str | None
-    target: Target
-    stations: list[StationProgress]
-
-
-class PromiseHead(Out):
-    id: str
-    code: str
-    title: str
-    period_start: str
-    period_end: str
-
-
-class Progress(Out):
-    promise: PromiseHead
-    today: date
-    elapsed_share: float
-    commitments: list[CommitmentProgress]
-    as_of_position: int | None
-
-
-class SituationRow(Out):
-    station: str
-    week: str
-    category: str
-    reports: int
-    count: int
-    previous_4_weeks_avg: float
-    change: float
-
-
-class Situation(Out):
-    from_: str = Field(alias="from")
-    to: str
-    rows: list[SituationRow]
-    as_of_position: int | None
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class ListedMeasure(Out):
-    plan_id: str
-    station: str
-    code: str
-    title: str
-    owner: str
-    due: str
-    status: str
-    overdue: bool
-    updated_at: str
-
-
-class Measures(Out):
-    items: list[ListedMeasure]
-    as_of_position: int | None
+Summary = results.Summary
+Progress = results.Progress
+Situation = results.Situation
+Measures = results.Measures
+EntryPage = results.EntryPage
+Feed = results.Feed
 
 
 class ProjectionOut(Out):

@@ -1,14 +1,18 @@
 """What the read side answers: one typed result per view.
 
 They are ``TypedDict``s: the views build them from SQL rows at no cost, the dashboard and
-the report read them by key, the HTTP layer serialises them as they are, and a type
-checker (mypy, strict on this package) checks every key on every side.
-``api/schemas.py`` states the same shapes as the HTTP contract.
+the report read them by key, the HTTP layer serves them as its response models (so the
+OpenAPI contract is these shapes, ``api/schemas.py``), and a type checker (mypy, strict
+on this package) checks every key on every side.
 """
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired
+
+# typing_extensions' TypedDict: pydantic (which serves these as the API's response models)
+# needs it before Python 3.12.
+from typing_extensions import TypedDict
 
 
 class SummaryRow(TypedDict):

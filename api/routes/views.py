@@ -10,14 +10,13 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import Caller, ViewsDep
 from api.schemas import (
     READ,
-    ActorSummary,
     EntryPage,
     Feed,
     Measures,
     Progress,
     Projections,
     Situation,
-    StationSummary,
+    Summary,
     errors,
 )
 from ledger.access import Principal
@@ -81,7 +80,7 @@ def _activity_summary(
 
 @router.get(
     "/stations/{code}/summary",
-    response_model=StationSummary,
+    response_model=Summary,
     response_model_exclude_unset=True,
     operation_id="stationSummary",
     responses=errors(*READ, 403, 404),
@@ -95,7 +94,7 @@ def station_summary(
 
 @router.get(
     "/actors/{code}/summary",
-    response_model=ActorSummary,
+    response_model=Summary,
     response_model_exclude_unset=True,
     operation_id="actorSummary",
     responses=errors(*READ, 403, 404),

@@ -86,9 +86,9 @@ def test_a_generated_client_posts_retries_and_reads_typed_answers(
             group=models.StationSummaryGroup.DAY,
             min_position=first.parsed.position,
         )
-        assert isinstance(read, models.StationSummary)
+        assert isinstance(read, models.Summary)
         assert [(r.actor, r.activities) for r in read.rows] == [("vasttrafik", 1)]
-        assert isinstance(read.rows[0], models.StationRow)
+        assert isinstance(read.rows[0], models.SummaryRow)
 
         auditor = pkg.AuthenticatedClient(base_url=base, token=keys.auditor)
         log = audit_log.sync_detailed(client=auditor)
