@@ -127,6 +127,7 @@ class Target(Out):
     count: int
     per: Literal["period", "week", "month"]
     metric: Literal["activities", "hours", "staff_hours"]
+    due: str | None = None
 
 
 class CommitmentOut(Out):

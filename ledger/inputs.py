@@ -99,6 +99,16 @@ class TargetIn(Command):
     count: Annotated[int, Field(ge=1, le=100_000)]
     per: Literal["period", "week", "month"] = "period"
     metric: Literal["activities", "hours", "staff_hours"] = "activities"
+    due: Day | None = Field(
+        default=None,
+        description="per-period targets: the day it is due (default: the end of the period)",
+    )
+
+    @model_validator(mode="after")
+    def _due_only_per_period(self) -> TargetIn:
+        if self.due is not None and self.per != "period":
+            raise PydanticCustomError("due", "due is for per-period targets only")
+        return self
 
 
 class CommitmentIn(Command):

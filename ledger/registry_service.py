@@ -183,6 +183,11 @@ class RegistryCommands:
             seen.add(c.code)
             if c.actor not in promise.parties:
                 errors.append(FieldError(f"{where}.actor", f"{c.actor!r} is not a party"))
+            due = c.target.due
+            if due is not None and not promise.period_start <= due <= promise.period_end:
+                errors.append(
+                    FieldError(f"{where}.target.due", "must lie within the promise's period")
+                )
             stations = c.stations if c.stations is not None else list(promise.stations)
             for j, s in enumerate(stations):
                 if s not in promise.stations:

@@ -5,11 +5,8 @@ The dashboard and the follow-up report use them. Each is built on the views and 
 so the rules stay where they are (``ledger.progress`` judges a commitment,
 ``projections.queries`` counts); nothing here reads the event log.
 
-* ``progress_until`` — ``Views.promise_progress`` with a reference day ("status on the
-  last day of the chosen range"), reusing ``queries.promise_progress``;
+* ``progress_between`` — ``Views.promise_progress`` for the chosen range;
 * ``measures_on`` — ``Views.measures`` with overdue judged on a given day;
-* ``delivered_between`` — per (actor, kind, station) totals in a date range, from
-  ``Views.actor_summary``;
 * ``situation_trend`` — the last four complete weeks against the four before, from
   ``Views.situation``; ``weekly_observations`` — one station's counts per category and week.
 """
@@ -54,12 +51,11 @@ def weeks_between(start: date, end: date) -> list[Week]:
     return out
 
 
-def progress_until(
-    views: Views, who: Principal, promise: str, until: date, as_of: AsOf = None
+def progress_between(
+    views: Views, who: Principal, promise: str, start: date, end: date, as_of: AsOf = None
 ) -> Progress:
-    """Promised vs delivered for every commitment and station, judged on ``until``
-    (or on the "as of" day, if that is earlier)."""
-    return views.promise_progress(who, promise, as_of=as_of, until=until)
+    """Promised vs delivered for every commitment and station in ``[start, end]``."""
+    return views.promise_progress(who, promise, start=start, end=end, as_of=as_of)
 
 
 def measures_on(
@@ -74,33 +70,6 @@ def measures_on(
     """Every measure, with ``overdue`` judged on ``day`` (or the "as of" day if earlier)."""
     found = views.measures(who, station=station, promise=promise, as_of=as_of, on=day)
     return list(found["items"])
-
-
-Totals = dict[str, float]
-
-
-def delivered_between(
-    views: Views,
-    who: Principal,
-    actors: list[str],
-    start: date,
-    end: date,
-    as_of: AsOf = None,
-) -> dict[tuple[str, str, str], Totals]:
-    """(actor, kind, station) → activities, hours and staff-hours in [start, end]."""
-    out: dict[tuple[str, str, str], Totals] = defaultdict(
-        lambda: {"activities": 0.0, "hours": 0.0, "staff_hours": 0.0}
-    )
-    for actor in actors:
-        # Per week: an actor the reader may not see per day is widened to whole weeks,
-        # the least widening the policy allows (ledger.access).
-        summary = views.actor_summary(who, actor, start=start, end=end, group="week", as_of=as_of)
-        for row in summary["rows"]:
-            totals = out[(actor, row["kind"], row.get("station", ""))]
-            totals["activities"] += row["activities"]
-            totals["hours"] += row["hours"]
-            totals["staff_hours"] += row["staff_hours"]
-    return dict(out)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
-from ledger.progress import classify, elapsed_share, period_target
+from ledger.progress import assess, elapsed_share, period_units, unit_end
 from projections.base import Tables
 from projections.results import (
     CommitmentProgress,
@@ -114,24 +114,55 @@ def activity_summary(
 
 
 def delivered(
-    conn: Connection, t: Tables, *, actor: str, kind: str, start: date, end: date
-) -> dict[str, dict[str, int]]:
-    """Per station: entries, minutes and staff-minutes of one actor's kind in [start, end]."""
+    conn: Connection,
+    t: Tables,
+    *,
+    actor: str,
+    kind: str,
+    start: date,
+    end: date,
+    per: str | None = None,
+) -> dict[tuple[str, str], dict[str, int]]:
+    """(station, unit) → entries, minutes and staff-minutes of one actor's kind in
+    ``[start, end]``; the unit is the ISO week (``per="week"``), the month
+    (``"month"``), or ``""`` for the whole range."""
     d = t.daily
+    unit = {"week": d.c.week, "month": d.c.month}.get(per or "")
+    keys = [d.c.station] if unit is None else [d.c.station, unit]
     query = (
         select(
-            d.c.station,
+            *keys,
             func.sum(d.c.entries),
             func.sum(d.c.minutes),
             func.sum(d.c.staff_minutes),
         )
         .where(d.c.actor == actor, d.c.kind == kind, d.c.day >= start, d.c.day <= end)
-        .group_by(d.c.station)
+        .group_by(*keys)
     )
-    return {
-        station: {"activities": int(n), "minutes": int(m or 0), "staff_minutes": int(s or 0)}
-        for station, n, m, s in conn.execute(query).all()
-    }
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for row in conn.execute(query).all():
+        station, label = (row[0], "") if unit is None else (row[0], str(row[1]))
+        n, m, s = row[-3:]
+        out[(station, label)] = {
+            "activities": int(n),
+            "minutes": int(m or 0),
+            "staff_minutes": int(s or 0),
+        }
+    return out
+
+
+def _metric(figures: dict[str, int] | None, metric: str) -> float:
+    if figures is None:
+        return 0.0
+    if metric == "hours":
+        return figures["minutes"] / 60
+    if metric == "staff_hours":
+        return figures["staff_minutes"] / 60
+    return float(figures["activities"])
+
+
+def _unit_label(per: str, first: date) -> str:
+    return iso_week(first) if per == "week" else f"{first:%Y-%m}"
 
 
 def promise_progress(
@@ -140,46 +171,68 @@ def promise_progress(
     promise: dict[str, Any],
     today: date,
     *,
+    start: date | None = None,
+    end: date | None = None,
     weekly_actors: frozenset[str] = frozenset(),
 ) -> Progress:
-    """Per commitment and station: target, expected by ``today``, delivered, status.
-    ``weekly_actors`` are counted only up to the end of the last whole ISO week (while
-    the period runs), so that moving ``today`` a day never reveals one day's activity."""
-    start = date.fromisoformat(promise["period_start"])
-    end = date.fromisoformat(promise["period_end"])
-    share = elapsed_share(start, end, today)
-    until = min(end, today)
+    """Per commitment and station, for the range ``[start, end]`` of the promise period
+    (default: all of it) judged at the end of ``today``: the target for the range,
+    what is due by today, what was delivered in the range, how many of its whole weeks
+    (or months) reached the weekly (monthly) target, and the status (``ledger.progress``).
+    ``weekly_actors`` are counted only up to the end of the last whole ISO week while
+    the range runs, so that moving ``today`` a day never reveals one day's activity."""
+    period_start = date.fromisoformat(promise["period_start"])
+    period_end = date.fromisoformat(promise["period_end"])
+    first = max(start or period_start, period_start)
+    last = min(end or period_end, period_end)
+    until = min(last, today)
     commitments: list[CommitmentProgress] = []
     for c in promise["commitments"]:
         target = c["target"]
-        per_station_target = period_target(target["count"], target["per"], start, end)
+        count, per, metric = target["count"], target["per"], target["metric"]
+        due = date.fromisoformat(target["due"]) if target.get("due") else None
         counted_until = until
-        if c["actor"] in weekly_actors and until < end:
+        if c["actor"] in weekly_actors and today < last:
             counted_until = last_whole_week_end(until)
         got = delivered(
-            conn, t, actor=c["actor"], kind=c["kind"], start=start, end=counted_until
+            conn, t, actor=c["actor"], kind=c["kind"], start=first, end=counted_until
+        )
+        units = period_units(per, first, last) if per in ("week", "month") else []
+        by_unit = (
+            delivered(
+                conn,
+                t,
+                actor=c["actor"],
+                kind=c["kind"],
+                start=first,
+                end=counted_until,
+                per=per,
+            )
+            if units
+            else {}
         )
         stations: list[StationProgress] = []
         for station in c["stations"]:
-            figures = got.get(station, {"activities": 0, "minutes": 0, "staff_minutes": 0})
-            value = {
-                "activities": float(figures["activities"]),
-                "hours": figures["minutes"] / 60,
-                "staff_hours": figures["staff_minutes"] / 60,
-            }[target["metric"]]
-            status = classify(value, per_station_target, share)
-            stations.append(
-                StationProgress(
-                    station=station,
-                    target=round(per_station_target, 1),
-                    expected_by_now=round(per_station_target * share, 1),
-                    delivered=round(value, 2),
-                    share_of_target=round(value / per_station_target, 3)
-                    if per_station_target
-                    else None,
-                    status=status.value,
-                )
+            value = _metric(got.get((station, "")), metric)
+            judged = assess(value, count, per, first, last, today, due)
+            row = StationProgress(
+                station=station,
+                target=judged.target,
+                expected_by_now=judged.due,
+                delivered=round(value, 2),
+                share_of_target=round(value / judged.target, 3) if judged.target else None,
+                status=judged.status.value,
             )
+            if units:
+                ended = [u for u in units if unit_end(per, u) <= counted_until]
+                met = sum(
+                    1
+                    for u in ended
+                    if _metric(by_unit.get((station, _unit_label(per, u))), metric) >= count
+                )
+                row["weeks" if per == "week" else "months"] = len(units)
+                row["weeks_met" if per == "week" else "months_met"] = met
+            stations.append(row)
         commitments.append(
             CommitmentProgress(
                 code=c["code"],
@@ -190,12 +243,15 @@ def promise_progress(
                 stations=stations,
             )
         )
-    return {
+    result: Progress = {
         "promise": {k: promise[k] for k in ("id", "code", "title", "period_start", "period_end")},
         "today": today.isoformat(),
-        "elapsed_share": round(share, 3),
+        "elapsed_share": round(elapsed_share(period_start, period_end, today), 3),
+        "from": first.isoformat(),
+        "to": last.isoformat(),
         "commitments": commitments,
     }
+    return result
 
 
 def situation(

@@ -52,15 +52,20 @@ class TargetOut(TypedDict):
     count: int
     per: str
     metric: str
+    due: NotRequired[str | None]
 
 
 class StationProgress(TypedDict):
     station: str
-    target: float
-    expected_by_now: float
-    delivered: float
+    target: int  # for the range: whole weeks (or months) × count, or the period's count
+    expected_by_now: int  # due by the day judged
+    delivered: float  # in the range, in the commitment's metric (activities or hours)
     share_of_target: float | None
-    status: str
+    status: str  # ledger.progress.Status
+    weeks: NotRequired[int]  # per-week commitments: whole ISO weeks in the range
+    weeks_met: NotRequired[int]  # … of them ended and reaching the weekly count
+    months: NotRequired[int]
+    months_met: NotRequired[int]
 
 
 class CommitmentProgress(TypedDict):
@@ -72,12 +77,18 @@ class CommitmentProgress(TypedDict):
     stations: list[StationProgress]
 
 
-class Progress(TypedDict):
-    promise: dict[str, Any]
-    today: str
-    elapsed_share: float
-    commitments: list[CommitmentProgress]
-    as_of_position: NotRequired[int | None]
+Progress = TypedDict(
+    "Progress",
+    {
+        "promise": dict[str, Any],
+        "today": str,
+        "elapsed_share": float,
+        "from": str,
+        "to": str,
+        "commitments": list[CommitmentProgress],
+        "as_of_position": NotRequired[int | None],
+    },
+)
 
 
 class SituationRow(TypedDict):

@@ -227,19 +227,33 @@ class Views:
         return result
 
     def promise_progress(
-        self, who: Principal, promise: str, *, as_of: AsOf = None, until: date | None = None
+        self,
+        who: Principal,
+        promise: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        as_of: AsOf = None,
     ) -> Progress:
-        """Promised vs delivered per commitment and station, judged on the "as of" day (or
-        on ``until``, if that is earlier). Actors ``who`` may not see per day are counted
-        up to the end of the last whole ISO week, unless the whole period is judged."""
-        found = self.registry.get_promise(who, promise).as_dict()
+        """Promised vs delivered per commitment and station in ``[start, end]`` of the
+        promise period (default: all of it), judged on the "as of" day (``ledger.progress``).
+        Actors ``who`` may not see per day are counted up to the end of the last whole
+        ISO week while the range runs."""
+        check_range(start, end)
+        found = self.registry.get_promise(who, promise)
+        if (start and start > found.end) or (end and end < found.start):
+            raise InvalidInput.one(
+                "from" if start and start > found.end else "to",
+                f"the range lies outside the promise's period "
+                f"({found.period_start} – {found.period_end})",
+            )
         coarse = self._hidden(who, Detail.day)
         return self._read(
             who,
             as_of,
             "activities",
             lambda conn, t, today: queries.promise_progress(
-                conn, t, found, min(today, until) if until else today, weekly_actors=coarse
+                conn, t, found.as_dict(), today, start=start, end=end, weekly_actors=coarse
             ),
         )
 

@@ -435,6 +435,11 @@ ICONS = {
         '<circle cx="8" cy="8" r="6.2" fill="none" stroke="currentColor" stroke-width="1.6" '
         'stroke-dasharray="3 2"/>'
     ),
+    "missed": M(
+        '<circle cx="8" cy="8" r="6.2" fill="none" stroke="currentColor" stroke-width="1.6"/>'
+        '<path d="M5.2 5.2l5.6 5.6M10.8 5.2l-5.6 5.6" stroke="currentColor" stroke-width="1.8" '
+        'stroke-linecap="round"/>'
+    ),
     "n/a": M('<path d="M4 8h8" stroke="currentColor" stroke-width="1.6"/>'),
     "up": M('<path d="M8 2l5 6H9.5v6h-3V8H3z" fill="currentColor"/>'),
     "down": M('<path d="M8 14l5-6H9.5V2h-3v6H3z" fill="currentColor"/>'),

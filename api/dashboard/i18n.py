@@ -146,6 +146,9 @@ UI: dict[str, tuple[str, str]] = {
     "delivered_of": ("Levererat / mål", "Delivered / target"),
     "expected": ("Förväntat hittills", "Expected by now"),
     "in_range": ("I valt intervall", "In the chosen range"),
+    "weeks_met": ("{met} av {n} veckor", "{met} of {n} weeks"),
+    "months_met": ("{met} av {n} månader", "{met} of {n} months"),
+    "units_met": ("Veckor/månader uppfyllda", "Weeks/months met"),
     "trend_header": ("Senaste 4 v / 4 v före", "Last 4 wk / 4 wk before"),
     "incidents_per_week": ("Händelser per vecka", "Incidents per week"),
     "trend": ("Trend", "Trend"),
@@ -305,8 +308,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "status": {
         "met": ("Uppfyllt", "Met"),
         "on_track": ("I fas", "On track"),
-        "behind": ("Efter plan", "Behind"),
+        "behind": ("Ligger efter", "Behind"),
         "not_started": ("Ej påbörjat", "Not started"),
+        "missed": ("Ej uppfyllt", "Missed"),
         "n/a": ("Ingår ej", "Not included"),
     },
     "measure": {

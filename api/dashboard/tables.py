@@ -22,7 +22,7 @@ from api.dashboard.context import Ctx, PageError
 from api.dashboard.i18n import label, number, percent, t
 from ledger.access import Permission, Role
 from projections import followup
-from projections.results import Progress
+from projections.results import Progress, StationProgress
 
 ENTRY_PAGE = 500
 MAX_EXPORT_ROWS = 100_000
@@ -160,16 +160,7 @@ def progress(ctx: Ctx) -> Progress:
     code = ctx.promise.code
     return ctx.memo(
         "progress",
-        lambda: followup.progress_until(ctx.views, ctx.who, code, ctx.end, ctx.as_of),
-    )
-
-
-def delivered_in_range(ctx: Ctx, actors: list[str]) -> dict[tuple[str, str, str], followup.Totals]:
-    return ctx.memo(
-        ("delivered", tuple(actors)),
-        lambda: followup.delivered_between(
-            ctx.views, ctx.who, actors, ctx.start, ctx.end, ctx.as_of
-        ),
+        lambda: followup.progress_between(ctx.views, ctx.who, code, ctx.start, ctx.end, ctx.as_of),
     )
 
 
@@ -179,26 +170,33 @@ PROGRESS_COLS = [
     Col("kind", "Aktivitetstyp", "Activity kind", "label:kind"),
     Col("station", "Station", "Station", "station"),
     Col("metric", "Mått", "Measure", "label:metric"),
-    Col("target", "Mål för perioden", "Target for the period", "num"),
-    Col("expected", "Förväntat hittills", "Expected by now", "num"),
+    Col("target", "Mål för intervallet", "Target for the range", "num"),
+    Col("expected", "Förväntat hittills", "Due by now", "num"),
     Col("delivered", "Levererat", "Delivered", "num"),
     Col("share", "Andel av mål (%)", "Share of target (%)", "pct"),
-    Col("in_range", "Levererat i valt intervall", "Delivered in the chosen range", "num"),
+    Col("units", "Veckor/månader uppfyllda", "Weeks/months met", "text"),
     Col("status", "Status", "Status", "status"),
 ]
+
+
+def units_text(lang: str, row: StationProgress) -> str:
+    """"21 av 26 veckor" / "21 of 26 weeks" for per-week and per-month commitments."""
+    if "weeks" in row:
+        return t(lang, "weeks_met", met=row.get("weeks_met", 0), n=row["weeks"])
+    if "months" in row:
+        return t(lang, "months_met", met=row.get("months_met", 0), n=row["months"])
+    return ""
 
 
 def progress_rows(ctx: Ctx, actor: str | None = None) -> list[dict[str, Any]]:
     found = progress(ctx)
     commitments = [c for c in found["commitments"] if actor in (None, c["actor"])]
-    in_range = delivered_in_range(ctx, sorted({c["actor"] for c in commitments}))
     rows = []
     for c in commitments:
         metric = c["target"]["metric"]
         for s in c["stations"]:
             if ctx.filters.station and s["station"] != ctx.filters.station:
                 continue
-            got = in_range.get((c["actor"], c["kind"], s["station"]), {})
             rows.append(
                 {
                     "code": c["code"],
@@ -213,7 +211,7 @@ def progress_rows(ctx: Ctx, actor: str | None = None) -> list[dict[str, Any]]:
                     "expected": s["expected_by_now"],
                     "delivered": s["delivered"],
                     "share": s["share_of_target"],
-                    "in_range": round(got.get(metric, 0.0), 2),
+                    "units": units_text(ctx.lang, s),
                     "status": s["status"],
                 }
             )

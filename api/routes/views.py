@@ -115,11 +115,15 @@ def promise_progress(
     promise: str,
     who: Caller,
     views: ViewsDep,
+    start: From = None,
+    end: To = None,
     as_of: AsOfParam = None,
     min_position: MinPosition = None,
 ) -> results.Progress:
     views.wait_for(min_position, ("activities",))
-    return views.promise_progress(who, promise, as_of=parse_as_of(as_of))
+    return views.promise_progress(
+        who, promise, start=start, end=end, as_of=parse_as_of(as_of)
+    )
 
 
 @router.get(

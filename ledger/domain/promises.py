@@ -27,11 +27,17 @@ class Commitment:
     per: str  # "period" | "week" | "month"
     metric: str  # "activities" | "hours" | "staff_hours"
     description: str
+    due: str | None = None  # ISO date a per-period target is due (default: the period's end)
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["stations"] = list(self.stations)
-        d["target"] = {"count": d.pop("count"), "per": d.pop("per"), "metric": d.pop("metric")}
+        d["target"] = {
+            "count": d.pop("count"),
+            "per": d.pop("per"),
+            "metric": d.pop("metric"),
+            "due": d.pop("due"),
+        }
         return d
 
     @classmethod
@@ -49,6 +55,7 @@ class Commitment:
             per=str(target["per"]),
             metric=str(target["metric"]),
             description=str(d.get("description") or ""),
+            due=str(target["due"]) if target.get("due") else None,
         )
 
 

@@ -290,8 +290,9 @@ def test_the_overview_shows_every_commitment_and_station_with_text_statuses(clie
         assert text in html
     cells = re.findall(r'<td class="cell status-(\w+)"(?: title="([^"]*)")?>(.*?)</td>', html, re.S)
     assert len(cells) == 3 * 2  # commitments × stations
-    labels = {"met": "Uppfyllt", "on_track": "I fas", "behind": "Efter plan"}
-    labels |= {"not_started": "Ej påbörjat", "na": "Ingår ej"}
+    # Issue #12: "Ligger efter" (behind), and "Ej uppfyllt" once a range has ended.
+    labels = {"met": "Uppfyllt", "on_track": "I fas", "behind": "Ligger efter"}
+    labels |= {"not_started": "Ej påbörjat", "na": "Ingår ej", "missed": "Ej uppfyllt"}
     for status, title, body in cells:
         assert labels[status] in body  # never colour alone
         if status != "na":
@@ -326,7 +327,7 @@ def test_the_actor_page_and_the_report(client, keys, data):
     r = client.get("/actors/trafikverket", params={"to": "2021-10-31"})
     assert r.status_code == 200
     assert "Väktare vid Lerum" in r.text
-    assert "Ej påbörjat" in r.text
+    assert "Ej uppfyllt" in r.text  # issue #12: a range that has ended is met or missed
     r = client.get("/report", params={"from": "2021-09-01", "to": "2021-10-31"})
     assert r.status_code == 200
     for text in ["Uppföljningsrapport", "Trygghetsvärdar på stationerna", "Väktare vid Lerum"]:

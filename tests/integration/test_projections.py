@@ -328,10 +328,12 @@ def test_promise_progress_judges_each_commitment_and_station(scenario):
     progress = views.promise_progress(STEERING, "p")
     assert progress["elapsed_share"] == 0.5  # 14 of 28 days
     by = {(c["code"], s["station"]): s for c in progress["commitments"] for s in c["stations"]}
-    # 2 a week over 4 weeks = 8; half elapsed → 4 expected; 4 delivered (a1, a2, a3, a5)
+    # 2 a week over 4 whole weeks = 8; two weeks ended → 4 due; 4 delivered (a1, a2, a3, a5)
     assert (by["hosts", "lerum"]["target"], by["hosts", "lerum"]["delivered"]) == (8.0, 4.0)
     assert by["hosts", "lerum"]["status"] == "on_track"
-    assert by["hosts", "herrljunga"]["status"] == "not_started"
+    assert (by["hosts", "lerum"]["weeks"], by["hosts", "lerum"]["weeks_met"]) == (4, 2)
+    # Issue #12: nothing delivered while 4 are due is behind, not "not started".
+    assert by["hosts", "herrljunga"]["status"] == "behind"
     # 3 in the period; 1.5 expected; 2 delivered
     assert by["guards", "lerum"]["status"] == "on_track"
     assert by["clean", "lerum"]["status"] == "met"
