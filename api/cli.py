@@ -536,9 +536,13 @@ def report(
         str | None, typer.Option(help="the promise's code (default: the current one)")
     ] = None,
     lang: Annotated[str, typer.Option(help="sv (Swedish) or en (English)")] = "sv",
+    station: Annotated[
+        str | None, typer.Option(help="one station's code (default: every station)")
+    ] = None,
 ) -> None:
-    """Write the printable follow-up report for a period: every commitment and station,
-    the lägesbild trend and the open measures (the dashboard's /report, offline)."""
+    """Write the printable follow-up report for a period: a summary, one section per
+    station (commitments, what each party did, the action plan, the lägesbild against the
+    period before), then one page per party (the dashboard's /report, offline)."""
     from api.dashboard.report import ReportError, write_report
 
     if lang not in ("sv", "en"):
@@ -547,7 +551,9 @@ def report(
     runtime = _runtime()
     try:
         runtime.runner.catch_up_all()  # the read models as of now, even with no server running
-        written = write_report(runtime, start=start, end=end, out=out, lang=lang, promise=promise)
+        written = write_report(
+            runtime, start=start, end=end, out=out, lang=lang, promise=promise, station=station
+        )
     except ReportError as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from None

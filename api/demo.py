@@ -489,6 +489,42 @@ def _action_plans(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
             ),
         ],
     }
+    # What a measure is to solve, where, and why: from the baseline mapping and safety walks.
+    why: dict[str, dict[str, str]] = {
+        "Belysning i gångtunneln": {
+            "problem": "Mörk gångtunnel som upplevs otrygg kvällstid",
+            "place": "tunnel",
+            "rationale": "Trygghetsvandringen och resenärsenkäten pekade ut tunneln",
+        },
+        "Väktare kvällstid": {
+            "problem": "Ordningsstörningar vid stationen fredag och lördag kväll",
+            "place": "platform",
+            "rationale": "Lägesbilden visar störningarna samlade till helgkvällar",
+        },
+        "Röjning av vegetation vid perrongen": {
+            "problem": "Buskage skymmer sikten och samlar skräp",
+            "place": "platform",
+        },
+        "Publik trygghetsaktivitet": {
+            "problem": "Få vistas på torget kvällstid",
+            "place": "square",
+            "rationale": "Åtagande i medborgarlöftet: en aktivitet per station",
+        },
+        "Ny LED-belysning i tunneln": {
+            "problem": "Trasig och svag belysning i tunneln",
+            "place": "tunnel",
+            "rationale": "Flest observationer av trasig belysning av alla stationer",
+        },
+        "Klottersanering inom 24 timmar": {
+            "problem": "Klotter på elskåp och bullerplank",
+            "place": "surroundings",
+            "rationale": "Snabb sanering minskar nytt klotter",
+        },
+        "Bättre belysning på pendelparkeringen": {
+            "problem": "Otrygg pendelparkering vintertid",
+            "place": "parking",
+        },
+    }
     steps: list[tuple[datetime, Callable[[], None]]] = []
 
     def change(plan_id: UUID, code: str, status: str) -> Callable[[], None]:
@@ -504,7 +540,10 @@ def _action_plans(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
             ActionPlanIn(
                 promise="stk-2021-2022",
                 station=station,
-                measures=[MeasureIn(title=t, owner=o, due=d) for t, o, d, _ in measures],
+                measures=[
+                    MeasureIn.model_validate({"title": t, "owner": o, "due": d, **why.get(t, {})})
+                    for t, o, d, _ in measures
+                ],
             ),
         )
         for i, (_, _, due, status) in enumerate(measures, start=1):

@@ -159,6 +159,9 @@ class MeasureOut(Out):
     due: str
     status: str
     updated_at: str
+    problem: str | None = None
+    place: str | None = None
+    rationale: str | None = None
 
 
 class ActionPlanOut(Out):

@@ -50,6 +50,7 @@ STRUCTURED_FIELDS = frozenset(
         "owner",
         "zone",
         "zones",
+        "place",
         "severity",
         "status",
         "per",

@@ -144,6 +144,11 @@ class MeasureIn(Command):
     title: Name
     owner: Code
     due: Day
+    problem: Note | None = Field(default=None, description="what the measure is to solve")
+    place: Zone | None = Field(default=None, description="where at the station (a zone)")
+    rationale: Note | None = Field(
+        default=None, description="why this measure (the knowledge it builds on)"
+    )
 
 
 class ActionPlanIn(Command):

@@ -240,17 +240,12 @@ class RegistryCommands:
             errors.append(
                 FieldError("station", f"{plan.station!r} is not a station of the promise")
             )
-        errors.extend(self._measure_errors(plan.measures, "measures"))
+        errors.extend(self._measure_errors(plan.measures, "measures", plan.station))
         if errors:
             raise InvalidInput(errors)
         aggregate = ActionPlan(promise_id=str(promise.id), station=plan.station)
         for measure in plan.measures:
-            aggregate.add_measure(
-                code=measure.code or f"m{len(aggregate.measures) + 1}",
-                title=measure.title,
-                owner=measure.owner,
-                due=measure.due.isoformat(),
-            )
+            _add(aggregate, measure)
         return self._create_indexed(
             "action-plans", aggregate, f"an action plan for {plan.station!r} in this promise"
         )
@@ -264,15 +259,10 @@ class RegistryCommands:
     ) -> Receipt:
         who.require(Permission.manage_registry)
         plan = self._plan_at(plan_id, expected_version)
-        errors = self._measure_errors([measure], "")
+        errors = self._measure_errors([measure], "", plan.station)
         if errors:
             raise InvalidInput(errors)
-        plan.add_measure(
-            code=measure.code or f"m{len(plan.measures) + 1}",
-            title=measure.title,
-            owner=measure.owner,
-            due=measure.due.isoformat(),
-        )
+        _add(plan, measure)
         return self._save_plan(plan)
 
     def change_measure_status(
@@ -299,12 +289,19 @@ class RegistryCommands:
             plans = [p for p in plans if p.promise_id == wanted]
         return plans
 
-    def _measure_errors(self, measures: list[MeasureIn], prefix: str) -> list[FieldError]:
+    def _measure_errors(
+        self, measures: list[MeasureIn], prefix: str, station: str
+    ) -> list[FieldError]:
         errors = []
+        zones = (found.zones if (found := self.find_station(station)) else [])
         for i, m in enumerate(measures):
+            at = f"{prefix}.{i}." if prefix else ""
             if self.find_actor(m.owner) is None:
-                where = f"{prefix}.{i}.owner" if prefix else "owner"
-                errors.append(FieldError(where, f"unknown actor {m.owner!r}"))
+                errors.append(FieldError(f"{at}owner", f"unknown actor {m.owner!r}"))
+            if m.place is not None and m.place.value not in zones:
+                errors.append(
+                    FieldError(f"{at}place", f"station {station!r} has no zone {m.place.value!r}")
+                )
         return errors
 
     def _plan_at(self, plan_id: UUID, expected_version: int | None) -> ActionPlan:
@@ -322,6 +319,18 @@ class RegistryCommands:
         except IntegrityError:
             raise VersionConflict("another change was saved first; reload and retry") from None
         return receipt_for(recordings[-1], id=plan.id, version=plan.version)
+
+
+def _add(plan: ActionPlan, measure: MeasureIn) -> None:
+    plan.add_measure(
+        code=measure.code or f"m{len(plan.measures) + 1}",
+        title=measure.title,
+        owner=measure.owner,
+        due=measure.due.isoformat(),
+        problem=measure.problem,
+        place=measure.place.value if measure.place else None,
+        rationale=measure.rationale,
+    )
 
 
 def _id_or_code(value: str, from_code: Callable[[str], UUID]) -> UUID:

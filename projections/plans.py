@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
 
 from projections.base import Projection, Tables
 from projections.events import LogEvent
@@ -38,6 +49,9 @@ class ActionPlanProjection(Projection):
             Column("due", Date, nullable=False),
             Column("status", String(16), nullable=False),
             Column("updated_at", String(40), nullable=False),
+            Column("problem", Text),
+            Column("place", String(32)),
+            Column("rationale", Text),
         )
         return Tables(plans=plans, measures=measures)
 
@@ -79,6 +93,9 @@ class ActionPlanProjection(Projection):
                         "due": date.fromisoformat(e.data["due"]),
                         "status": "planned",
                         "updated_at": e.recorded_at,
+                        "problem": e.data.get("problem"),
+                        "place": e.data.get("place"),
+                        "rationale": e.data.get("rationale"),
                     },
                 )
             elif e.name == "MeasureStatusChanged":

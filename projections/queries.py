@@ -340,6 +340,9 @@ def measures(
                 status=r["status"],
                 overdue=is_overdue,
                 updated_at=r["updated_at"],
+                problem=r["problem"],
+                place=r["place"],
+                rationale=r["rationale"],
             )
         )
     return out

@@ -122,6 +122,9 @@ class ListedMeasure(TypedDict):
     status: str
     overdue: bool
     updated_at: str
+    problem: str | None
+    place: str | None
+    rationale: str | None
 
 
 class Measures(TypedDict):

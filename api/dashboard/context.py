@@ -106,6 +106,17 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, time.max, LOCAL)
 
 
+@dataclass(frozen=True)
+class QuickPick:
+    """A ready-made range: its kind (``period``, ``tertial``, ``quarter``, ``month``), a
+    name within the kind ("2 2022"), and its days."""
+
+    kind: str
+    name: str
+    start: date
+    end: date
+
+
 @dataclass
 class Ctx:
     """One dashboard request, resolved: the range to show, the promise, the names."""
@@ -155,6 +166,34 @@ class Ctx:
         if (end - start).days > MAX_RANGE_YEARS * 366:
             raise PageError(422, t(self.lang, "range_too_long", years=MAX_RANGE_YEARS))
         return start, end
+
+    def quick_picks(self) -> list[QuickPick]:
+        """Ranges the steering group follows up by, within the promise period: the whole
+        period, each tertial (Jan–Apr, May–Aug, Sep–Dec), each quarter, and the last whole
+        month before today."""
+        if self.promise is None:
+            return []
+        first, last = self.promise.start, self.promise.end
+        picks = [QuickPick("period", "", first, last)]
+
+        def spans(months: int, key: str) -> list[QuickPick]:
+            out = []
+            year, month = first.year, ((first.month - 1) // months) * months + 1
+            while date(year, month, 1) <= last:
+                start = date(year, month, 1)
+                nxt = month + months
+                end = date(year + (nxt - 1) // 12, (nxt - 1) % 12 + 1, 1) - timedelta(days=1)
+                number = (month - 1) // months + 1
+                out.append(QuickPick(key, f"{number} {year}", max(start, first), min(end, last)))
+                year, month = year + (nxt - 1) // 12, (nxt - 1) % 12 + 1
+            return out
+
+        picks += spans(4, "tertial") + spans(3, "quarter")
+        month_end = self.today.replace(day=1) - timedelta(days=1)
+        month_start = month_end.replace(day=1)
+        if first <= month_start and month_end <= last:
+            picks.append(QuickPick("month", f"{month_start:%Y-%m}", month_start, month_end))
+        return picks
 
     def memo(self, key: Any, make: Callable[[], T]) -> T:
         if key not in self._memo:

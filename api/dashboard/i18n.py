@@ -61,6 +61,11 @@ UI: dict[str, tuple[str, str]] = {
         "later events, corrections and retractions are not shown.",
     ),
     "back_to_now": ("Visa nuläget", "Show the present"),
+    "quick_picks": ("Snabbval", "Quick picks"),
+    "pick_period": ("Hela löftesperioden", "The whole promise period"),
+    "pick_tertial": ("Tertial {name}", "Tertial {name}"),
+    "pick_quarter": ("Kvartal {name}", "Quarter {name}"),
+    "pick_month": ("Förra månaden ({name})", "Last month ({name})"),
     "parked_banner": (
         "{n} händelser kunde inte visas: vyerna utelämnar dem tills felet är åtgärdat "
         "(loggpositioner under Granskning; administratören kör trygg projections retry).",
@@ -223,6 +228,42 @@ UI: dict[str, tuple[str, str]] = {
         "not included.",
     ),
     "report_summary": ("Sammanfattning", "Summary"),
+    "report_summary_text": (
+        "Perioden {start} – {end}: av {total} åtaganden (per station) uppfylldes {met}, "
+        "{on_track} ligger i fas, {behind} ligger efter, {missed} uppfylldes inte och "
+        "{not_started} har inte påbörjats. Parterna registrerade {activities} aktiviteter "
+        "vid stationerna.",
+        "The period {start} – {end}: of {total} commitments (per station), {met} were met, "
+        "{on_track} are on track, {behind} are behind, {missed} were missed and "
+        "{not_started} have not started. The parties recorded {activities} activities at "
+        "the stations.",
+    ),
+    "report_built_from": (
+        "Byggd ur loggen till och med position {position}",
+        "Built from the log up to position {position}",
+    ),
+    "report_checkpoint": (
+        "senaste signerade kontrollpunkt: {size} händelser, rot {root}…, {issued}",
+        "latest signed checkpoint: {size} events, root {root}…, {issued}",
+    ),
+    "report_station_commitments": ("Åtaganden vid stationen", "Commitments at the station"),
+    "report_station_work": ("Vad parterna gjorde", "What the parties did"),
+    "report_notable": ("Noterbart", "Notable"),
+    "report_done": ("Genomförda åtgärder", "Measures completed"),
+    "report_open": ("Öppna åtgärder", "Open measures"),
+    "report_situation_change": (
+        "Lägesbild: händelser jämfört med perioden innan ({before})",
+        "Situation: incidents against the period before ({before})",
+    ),
+    "report_parties": ("Per part", "By party"),
+    "report_now": ("Perioden", "The period"),
+    "report_before": ("Perioden innan", "The period before"),
+    "report_change": ("Förändring", "Change"),
+    "report_activities_hours": ("{n} aktiviteter, {h} timmar", "{n} activities, {h} hours"),
+    "report_page": ("Sida", "Page"),
+    "participants": ("deltagare", "participants"),
+    "findings": ("fynd", "findings"),
+    "none_done": ("Inga genomförda åtgärder i planen.", "No measures completed in the plan."),
     "report_commitments": ("Åtaganden", "Commitments"),
     "report_situation": ("Lägesbild", "Situation"),
     "report_measures": ("Öppna åtgärder", "Open measures"),
@@ -373,6 +414,14 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "active": ("Gällande", "Active"),
         "corrected": ("Rättad", "Corrected"),
         "retracted": ("Återkallad", "Retracted"),
+    },
+    "detail": {
+        "conversations": ("samtal", "conversations"),
+        "interventions": ("ingripanden", "interventions"),
+        "litter_bags": ("säckar skräp", "bags of litter"),
+        "graffiti_removed_m2": ("m² klotter sanerat", "m² of graffiti removed"),
+        "damage_found": ("skador funna", "damages found"),
+        "volunteers": ("volontärer", "volunteers"),
     },
     "projection": {
         "activities": ("Aktiviteter", "Activities"),

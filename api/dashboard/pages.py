@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from api.dashboard import charts
@@ -315,7 +315,118 @@ def audit(ctx: Ctx, runtime: Any) -> dict[str, Any]:
     return model
 
 
-def report(ctx: Ctx) -> dict[str, Any]:
+#: Detail figures worth telling the steering group, by activity kind, summed per party.
+NOTABLE_SUMS = {
+    "security_host_shift": ("conversations",),
+    "guard_shift": ("interventions",),
+    "enforcement": ("interventions",),
+    "cleaning_round": ("litter_bags", "graffiti_removed_m2", "damage_found"),
+    "volunteer_patrol": ("volunteers",),
+}
+
+
+def _station_work(ctx: Ctx, code: str) -> dict[str, Any]:
+    """What each party did at one station in the range: counts and hours per kind, the
+    detail figures summed, and the notable entries (events, safety walks, environment
+    work). Single police entries are not read outside the police (the views' rule): the
+    police's counts come from the weekly summary like everyone's."""
+    summary = ctx.views.station_summary(
+        ctx.who, code, start=ctx.start, end=ctx.end, group="month", as_of=ctx.as_of
+    )
+    by_party: dict[str, dict[str, Any]] = {}
+    for row in summary["rows"]:
+        party = by_party.setdefault(
+            row.get("actor", ""), {"kinds": defaultdict(lambda: [0, 0.0]), "sums": Counter()}
+        )
+        party["kinds"][row["kind"]][0] += row["activities"]
+        party["kinds"][row["kind"]][1] += row["hours"]
+    notable: list[dict[str, Any]] = []
+    if ctx.as_of is None:  # entries are read live; an "as of" report shows the figures only
+        page = 1
+        while True:
+            found = ctx.views.entries(
+                ctx.who,
+                "activities",
+                filters={"station": code, "status": "active"},
+                start=ctx.start,
+                end=ctx.end,
+                page=page,
+                page_size=500,
+            )
+            for item in found["items"]:
+                details = item.get("details") or {}
+                doer = by_party.get(item["actor"])
+                if doer is not None:
+                    for key in NOTABLE_SUMS.get(item["kind"], ()):
+                        doer["sums"][key] += details.get(key) or 0
+                if item["kind"] in ("public_event", "safety_walk", "environment_measure"):
+                    notable.append({**item, "details": details})
+            if len(found["items"]) < 500:
+                break
+            page += 1
+    parties = [
+        {
+            "actor": actor,
+            "kinds": sorted(
+                ((k, n, round(h, 1)) for k, (n, h) in party["kinds"].items()),
+                key=lambda x: -x[1],
+            ),
+            "sums": [(k, round(v, 1)) for k, v in party["sums"].items() if v],
+        }
+        for actor, party in sorted(by_party.items(), key=lambda kv: ctx.actor_name(kv[0]))
+    ]
+    notable.sort(key=lambda i: (i["day"], i.get("started_at") or ""))
+    return {"parties": parties, "notable": notable}
+
+
+def _situation_change(ctx: Ctx, code: str) -> list[dict[str, Any]]:
+    """Incidents per category in the range against the period of the same length before."""
+    days = (ctx.end - ctx.start).days + 1
+    before_end = ctx.start - timedelta(days=1)
+    before_start = before_end - timedelta(days=days - 1)
+
+    def per_category(start: date, end: date) -> Counter[str]:
+        found = ctx.views.situation(ctx.who, station=code, start=start, end=end, as_of=ctx.as_of)
+        totals: Counter[str] = Counter()
+        for row in found["rows"]:
+            if start <= _monday(row["week"]) <= end:
+                totals[row["category"]] += row["count"]
+        return totals
+
+    now, before = per_category(ctx.start, ctx.end), per_category(before_start, before_end)
+    order = rm_categories()
+    return [
+        {"category": c, "now": now[c], "before": before[c], "change": now[c] - before[c]}
+        for c in sorted(set(now) | set(before), key=order.index)
+    ]
+
+
+def _monday(week: str) -> date:
+    return date.fromisocalendar(int(week[:4]), int(week.rsplit("W", 1)[1]), 1)
+
+
+def summary_text(ctx: Ctx, counts: Counter[str], total: int, activities: int) -> str:
+    """The report's opening paragraph, in the reader's language."""
+    parts = {str(s): counts.get(s, 0) for s in STATUSES}
+    return t(
+        ctx.lang,
+        "report_summary_text",
+        total=number(total, ctx.lang),
+        met=number(parts["met"], ctx.lang),
+        on_track=number(parts["on_track"], ctx.lang),
+        behind=number(parts["behind"], ctx.lang),
+        missed=number(parts["missed"], ctx.lang),
+        not_started=number(parts["not_started"], ctx.lang),
+        activities=number(activities, ctx.lang),
+        start=ctx.start,
+        end=ctx.end,
+    )
+
+
+def report(ctx: Ctx, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The follow-up report for the range: a summary, one section per station (its
+    commitments, what each party did, its action plan, its lägesbild against the period
+    before), then one page per party."""
     tb._require_all(ctx)
     model = common(ctx)
     if ctx.promise is None:
@@ -328,51 +439,39 @@ def report(ctx: Ctx) -> dict[str, Any]:
     stations = [s for s in ctx.promise.stations if s in ctx.stations]
     if ctx.filters.station:
         stations = [ctx.filters.station]
-    situation = []
-    trends: dict[str, dict[str, Any]] = defaultdict(dict)
-    for tr in tb.trends(ctx, ctx.filters.station):
-        trends[tr.station][tr.category] = tr
-    weeks = followup.weeks_between(ctx.start, ctx.end)
+    measures = tb.table_measures(ctx, ctx.filters.station)
+    sections = []
+    activities = 0
     for code in stations:
-        table = tb.table_situation(ctx, code)
-        categories = [c.key[2:] for c in table.cols if c.key.startswith("c:")]
-        y_max = max((r[f"c:{c}"] for r in table.rows for c in categories), default=0)
-        lines = []
-        for c in sorted(set(categories) | set(trends[code]), key=rm_categories().index):
-            values = {r["week"]: r.get(f"c:{c}", 0) for r in table.rows}
-            lines.append(
-                {
-                    "category": c,
-                    "total": sum(values.values()),
-                    "per_week": sum(values.values()) / max(1, len(weeks)),
-                    "trend": trends[code].get(c),
-                    "svg": charts.small_weeks(
-                        weeks,
-                        values,
-                        title=f"{ctx.station_name(code)}: {label(ctx.lang, 'category', c)}",
-                        unit=t(ctx.lang, "incidents"),
-                        lang=ctx.lang,
-                        y_max=y_max,
-                        markers=_markers(ctx, code),
-                        width=200,
-                        height=44,
-                        hover=False,
-                    ),
-                }
-            )
-        situation.append({"station": code, "lines": lines})
+        work = _station_work(ctx, code)
+        activities += sum(n for p in work["parties"] for _, n, _ in p["kinds"])
+        sections.append(
+            {
+                "station": code,
+                "commitments": [r for r in rows if r["station"] == code],
+                "work": work,
+                "done": [m for m in measures.rows if m["station"] == code and m["status"] == "done"],
+                "open": [
+                    m
+                    for m in measures.rows
+                    if m["station"] == code and m["status"] in ("planned", "started")
+                ],
+                "situation": _situation_change(ctx, code),
+            }
+        )
     counts = Counter(r["status"] for r in rows)
     model.update(
         {
             "found": found,
             "generated": datetime.now(LOCAL).strftime("%Y-%m-%d %H:%M"),
             "status_day": date.fromisoformat(found["today"]),
-            "by_actor": list(by_actor.items()),
+            "by_actor": sorted(by_actor.items(), key=lambda kv: ctx.actor_name(kv[0])),
             "counts": [(s, counts.get(s, 0)) for s in STATUSES],
             "total": len(rows),
-            "situation": situation,
-            "trend_weeks": followup.last_complete_weeks(ctx.end),
-            "measures": tb.table_measures(ctx, ctx.filters.station, "open"),
+            "summary": summary_text(ctx, counts, len(rows), activities),
+            "sections": sections,
+            "measure_cols": [c for c in measures.cols if c.key not in ("station", "updated")],
+            "checkpoint": checkpoint,
             "position": ctx.views.ledger.last_position()
             if ctx.as_of is None
             else model["as_of_position"],

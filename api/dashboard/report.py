@@ -61,7 +61,7 @@ def report_html(
     )
     # The stylesheet is our own file, shipped with the package: safe to inline as is.
     css = Markup((render.STATIC / "dashboard.css").read_text(encoding="utf-8"))  # noqa: S704
-    model = pages.report(ctx)
+    model = pages.report(ctx, runtime.audit.latest_checkpoint())
     return render.render("report.html", lang=lang, session=None, inline_css=css, **model)
 
 
@@ -122,10 +122,13 @@ def write_report(
     out: Path,
     lang: str = "sv",
     promise: str | None = None,
+    station: str | None = None,
 ) -> Path:
     first, last = parse_period(start, end, lang)
     try:
-        html = report_html(runtime, start=first, end=last, lang=lang, promise=promise)
+        html = report_html(
+            runtime, start=first, end=last, lang=lang, promise=promise, station=station
+        )
     except PageError as e:
         raise ReportError(e.message) from None
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -222,7 +222,10 @@ def audit(request: Request) -> Response:
 @router.get("/report", response_class=HTMLResponse)
 def report(request: Request) -> Response:
     ctx = _ctx(request, current_session(request))
-    return _page(request, "report.html", ctx, {**pages.report(ctx), "inline_css": None})
+    checkpoint = request.app.state.runtime.audit.latest_checkpoint()
+    return _page(
+        request, "report.html", ctx, {**pages.report(ctx, checkpoint), "inline_css": None}
+    )
 
 
 @router.get("/export/{filename}")

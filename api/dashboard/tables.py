@@ -450,6 +450,9 @@ MEASURE_COLS = [
     Col("status", "Status", "Status", "measure"),
     Col("overdue", "Försenad", "Overdue", "bool"),
     Col("updated", "Senast ändrad", "Last changed", "date"),
+    Col("problem", "Problem", "Problem"),
+    Col("place", "Plats", "Place", "label:zone"),
+    Col("rationale", "Motivering", "Rationale"),
 ]
 
 

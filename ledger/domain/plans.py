@@ -45,8 +45,11 @@ class Measure:
     due: str
     status: str
     updated_at: str
+    problem: str | None = None  # what it is to solve
+    place: str | None = None  # the zone of the station
+    rationale: str | None = None  # why this measure
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
         return {
             "code": self.code,
             "title": self.title,
@@ -54,6 +57,9 @@ class Measure:
             "due": self.due,
             "status": self.status,
             "updated_at": self.updated_at,
+            "problem": self.problem,
+            "place": self.place,
+            "rationale": self.rationale,
         }
 
 
@@ -68,17 +74,51 @@ class ActionPlan(LedgerAggregate):
         self.station = station
         self.measures: dict[str, Measure] = {}
 
-    def add_measure(self, code: str, title: str, owner: str, due: str) -> None:
+    def add_measure(
+        self,
+        code: str,
+        title: str,
+        owner: str,
+        due: str,
+        problem: str | None = None,
+        place: str | None = None,
+        rationale: str | None = None,
+    ) -> None:
         if code in self.measures:
             raise AlreadyExists(f"measure {code!r} already exists in this action plan")
-        self._measure_added(code=code, title=title, owner=owner, due=due)
+        self._measure_added(
+            code=code,
+            title=title,
+            owner=owner,
+            due=due,
+            problem=problem,
+            place=place,
+            rationale=rationale,
+        )
 
     @event("MeasureAdded")
-    def _measure_added(self, code: str, title: str, owner: str, due: str) -> None:
-        self.measures = {
-            **self.measures,
-            code: Measure(code, title, owner, due, MeasureStatus.planned, self.modified_on_iso),
-        }
+    def _measure_added(
+        self,
+        code: str,
+        title: str,
+        owner: str,
+        due: str,
+        problem: str | None = None,
+        place: str | None = None,
+        rationale: str | None = None,
+    ) -> None:
+        measure = Measure(
+            code,
+            title,
+            owner,
+            due,
+            MeasureStatus.planned,
+            self.modified_on_iso,
+            problem=problem,
+            place=place,
+            rationale=rationale,
+        )
+        self.measures = {**self.measures, code: measure}
 
     def change_status(self, code: str, status: MeasureStatus, note: str | None) -> None:
         measure = self.measures.get(code)
