@@ -62,6 +62,8 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "back_to_now": ("Visa nuläget", "Show the present"),
     "quick_picks": ("Snabbval", "Quick picks"),
+    "scroll_hint": ("Svep eller rulla i sidled för att se hela tabellen →", "Swipe or scroll sideways to see the whole table →"),
+    "table_region": ("Tabell", "Table"),
     "pick_period": ("Hela löftesperioden", "The whole promise period"),
     "pick_tertial": ("Tertial {name}", "Tertial {name}"),
     "pick_quarter": ("Kvartal {name}", "Quarter {name}"),
@@ -84,10 +86,10 @@ UI: dict[str, tuple[str, str]] = {
     "status_on": ("Status {date}", "Status on {date}"),
     "matrix_title": ("Åtaganden per station", "Commitments by station"),
     "matrix_caption": (
-        "Levererat mot löfte för hela perioden fram till {date}. Håll muspekaren över en ruta "
-        "för siffrorna.",
-        "Delivered against the promise for the whole period up to {date}. Hover over a cell "
-        "for the numbers.",
+        "Levererat {start} – {end} mot målet för samma dagar, bedömt {date}. Håll muspekaren "
+        "över en ruta för siffrorna.",
+        "Delivered {start} – {end} against the target for the same days, judged on {date}. "
+        "Hover over a cell for the numbers.",
     ),
     "commitment": ("Åtagande", "Commitment"),
     "no_promise": (
@@ -149,7 +151,7 @@ UI: dict[str, tuple[str, str]] = {
     "status": ("Status", "Status"),
     "delivered_vs_target": ("Levererat mot mål", "Delivered against target"),
     "delivered_of": ("Levererat / mål", "Delivered / target"),
-    "expected": ("Förväntat hittills", "Expected by now"),
+    "expected": ("Förväntat hittills", "Due by now"),
     "in_range": ("I valt intervall", "In the chosen range"),
     "weeks_met": ("{met} av {n} veckor", "{met} of {n} weeks"),
     "months_met": ("{met} av {n} månader", "{met} of {n} months"),
@@ -159,10 +161,10 @@ UI: dict[str, tuple[str, str]] = {
     "trend": ("Trend", "Trend"),
     "incidents": ("händelser", "incidents"),
     "station_commitments_caption": (
-        "Levererat mot löfte för hela perioden fram till {date}. Stapeln: levererat; strecket: "
-        "förväntat hittills.",
-        "Delivered against the promise for the whole period up to {date}. Bar: delivered; "
-        "tick: expected by now.",
+        "Levererat {start} – {end} mot målet för samma dagar, bedömt {date}. Stapeln: "
+        "levererat; strecket: förväntat hittills.",
+        "Delivered {start} – {end} against the target for the same days, judged on {date}. "
+        "Bar: delivered; tick: due by now.",
     ),
     "station_commitments": ("Åtaganden vid stationen", "Commitments at this station"),
     "no_data": ("Inga uppgifter i urvalet.", "No data in this selection."),

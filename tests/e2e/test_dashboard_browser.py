@@ -24,6 +24,7 @@ import pytest
 from tests.e2e.live import running_server, trygg
 
 sync_api = pytest.importorskip("playwright.sync_api")
+AXE = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -35,7 +36,8 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-STATUS_LABELS = {"Uppfyllt", "I fas", "Efter plan", "Ej påbörjat", "Ingår ej", "Försenad"}
+STATUS_LABELS = {"Uppfyllt", "I fas", "Ligger efter", "Ej påbörjat", "Ingår ej", "Försenad"}
+STATUS_LABELS |= {"Ej uppfyllt", "Missed"}
 STATUS_LABELS |= {"Met", "On track", "Behind", "Not started", "Not included", "Overdue"}
 
 # CI sets TRYGG_REQUIRE_BROWSER=1, so a missing browser fails there instead of skipping.
@@ -126,6 +128,12 @@ STATUS_COLOURS_JS = """() => [...document.querySelectorAll(
 
 
 def check_accessibility(page) -> None:
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+        for v in AXE.run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious  # axe-core: no serious or critical violation
     assert page.evaluate(UNLABELLED_JS) == [], "every form control needs a label"
     levels = page.evaluate(HEADINGS_JS)
     assert levels.count(1) == 1, levels
@@ -299,3 +307,54 @@ def test_the_report_command_prints_a_pdf(demo, tmp_path):
     env = {"TRYGG_DATABASE_URL": demo["url"]}
     trygg("report", "--from", "2021-09-01", "--to", "2021-12-31", "--out", str(out), env=env)
     assert out.read_bytes().startswith(b"%PDF")
+
+
+PAGES = [
+    "/",
+    "/stations/alingsas",
+    "/actors",
+    "/actors/polisen-alingsas",
+    "/audit",
+    "/report?from=2021-09-01&to=2021-12-31",
+]
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_every_page_fits_the_screen_and_passes_axe(browser, demo, width):
+    """Issue #12: no page scrolls sideways on a 390 px phone; wide tables scroll in their
+    own focusable region; axe-core finds nothing serious or critical at either width."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    try:
+        sign_in(page, demo["base"], demo["admin"])
+        for path in PAGES:
+            page.goto(demo["base"] + path)
+            page.wait_for_load_state()
+            scroll, screen = page.evaluate(
+                "() => [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert scroll <= screen, (path, scroll, screen)
+            check_accessibility(page)
+            regions = page.locator(".table-wrap")
+            for i in range(regions.count()):
+                assert regions.nth(i).get_attribute("tabindex") == "0", path
+                assert regions.nth(i).get_attribute("aria-label"), path
+            name = path.strip("/").split("?")[0].replace("/", "-") or "overview"
+            shot(page, f"10-{width}-{name}")
+    finally:
+        context.close()
+
+
+def test_on_a_phone_status_and_delivered_come_first(browser, demo):
+    context = browser.new_context(viewport={"width": 390, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    try:
+        sign_in(page, demo["base"], demo["steering"])
+        page.goto(demo["base"] + "/stations/lerum")
+        row = page.locator("table.commitments tbody tr").first
+        status = row.locator("td.c-status").bounding_box()
+        delivered = row.locator("td.c-delivered").bounding_box()
+        actor = row.locator("td").first.bounding_box()
+        assert status["y"] <= delivered["y"] < actor["y"]  # a card: status, delivered, then the rest
+    finally:
+        context.close()
