@@ -96,6 +96,12 @@ class Trend:
     def relative(self) -> float | None:
         return self.change / self.previous if self.previous else None
 
+    @property
+    def totals(self) -> tuple[int, int]:
+        """Incidents behind the averages: (the four weeks before, the last four)."""
+        n = len(self.weeks) or 4
+        return round(self.previous * n), round(self.recent * n)
+
 
 def last_complete_weeks(end: date, n: int = 4) -> list[Week]:
     last_monday = week_start(end) if end.weekday() == 6 else week_start(end) - timedelta(weeks=1)

@@ -1,8 +1,10 @@
-"""A ``DataTable`` as CSV or XLSX: Swedish headers, ISO dates, plain numbers.
+"""A ``DataTable`` as CSV or XLSX, in the reader's language: headers, labels, codes and
+sheet names in Swedish or English, ISO dates, plain numbers.
 
-CSV is RFC 4180 (comma, CRLF, UTF-8 with a byte-order mark so that spreadsheet
-programs detect the encoding), with full stops as decimal separators: it is for
-machines; people get XLSX, where dates are real dates shown as ``yyyy-mm-dd``.
+CSV opens in the spreadsheet of the language's users: Swedish is UTF-8 with a byte-order
+mark, ``;`` between cells and a decimal comma (what Swedish Excel expects when a file is
+double-clicked); English is ``,`` and a decimal point. Both end lines with CRLF
+(RFC 4180). XLSX has real dates shown as ``yyyy-mm-dd`` and real numbers.
 Every text cell, headers included, is neutralised against formula injection. In CSV
 (``neutralise``) a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a CR gets a
 leading apostrophe, and so does each such start after a ``;`` (where a spreadsheet set
@@ -55,36 +57,47 @@ def _text_row(sheet: Any, values: list[str]) -> None:
         cell.data_type = "s"
 
 
-def _csv_value(value: Any) -> Any:
+#: (cell separator, decimal separator) for a language's spreadsheets.
+CSV_DIALECT = {"sv": (";", ","), "en": (",", ".")}
+
+
+def _csv_value(value: Any, decimal: str) -> Any:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float):
+        text = f"{value:.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:.0f}"
+        return text.replace(".", decimal)
     if isinstance(value, str):
         return neutralise(value)
     return value
 
 
 def to_csv(table: DataTable, ctx: Ctx) -> bytes:
+    separator, decimal = CSV_DIALECT.get(ctx.lang, CSV_DIALECT["en"])
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(c.sv) for c in table.cols])
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
+    writer.writerow([neutralise(c.header(ctx.lang)) for c in table.cols])
     for row in table.rows:
-        writer.writerow([_csv_value(export_value(c, row, ctx)) for c in table.cols])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        writer.writerow([_csv_value(export_value(c, row, ctx), decimal) for c in table.cols])
+    bom = "\ufeff" if ctx.lang == "sv" else ""
+    return (bom + out.getvalue()).encode("utf-8")
 
 
 def to_xlsx(table: DataTable, ctx: Ctx) -> bytes:
     book = Workbook()
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
-    sheet.title = _sheet_title(table.title)
-    _text_row(sheet, [c.sv for c in table.cols])
+    sheet.title = sheet_title(table.title)
+    _text_row(sheet, [c.header(ctx.lang) for c in table.cols])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    widths = [len(c.sv) for c in table.cols]
+    widths = [len(c.header(ctx.lang)) for c in table.cols]
     for r, row in enumerate(table.rows, start=2):
         for i, col in enumerate(table.cols):
             value = export_value(col, row, ctx)
@@ -104,7 +117,7 @@ def to_xlsx(table: DataTable, ctx: Ctx) -> bytes:
     sheet.freeze_panes = "A2"
     if table.rows:
         sheet.auto_filter.ref = sheet.dimensions
-    about = book.create_sheet("Urval")
+    about = book.create_sheet("Urval" if ctx.lang == "sv" else "Selection")
     for key, value in selection(table, ctx):
         _text_row(about, [key, value])
     about.column_dimensions["A"].width = 22
@@ -115,25 +128,40 @@ def to_xlsx(table: DataTable, ctx: Ctx) -> bytes:
 
 
 def selection(table: DataTable, ctx: Ctx) -> list[tuple[str, str]]:
-    """What the export contains, for the reader of the file (in Swedish)."""
+    """What the export contains, for the reader of the file (in the reader's language)."""
+    sv = ctx.lang == "sv"
     q = table.query
     rows = [
-        ("Tabell", table.title),
-        ("Löfte", ctx.promise.title if ctx.promise else "–"),
-        ("Från", q.get("from", "–")),
-        ("Till", q.get("to", "–")),
+        ("Tabell" if sv else "Table", table.title),
+        ("Löfte" if sv else "Promise", ctx.promise.title if ctx.promise else "–"),
+        ("Från" if sv else "From", q.get("from", "–")),
+        ("Till" if sv else "To", q.get("to", "–")),
     ]
     if "station" in q:
         rows.append(("Station", ctx.station_name(q["station"])))
     if "actor" in q:
-        rows.append(("Aktör", ctx.actor_name(q["actor"])))
-    rows.append(("Som det såg ut", ctx.as_of.date().isoformat() if ctx.as_of else "nuläget"))
-    rows.append(("Skapad", datetime.now().astimezone().isoformat(timespec="seconds")))
+        rows.append(("Aktör" if sv else "Actor", ctx.actor_name(q["actor"])))
+    now = "nuläget" if sv else "the present"
+    rows.append(
+        ("Som det såg ut" if sv else "As it stood on", ctx.as_of.date().isoformat() if ctx.as_of else now)
+    )
+    rows.append(("Skapad" if sv else "Made", datetime.now().astimezone().isoformat(timespec="seconds")))
     return rows
 
 
-def _sheet_title(title: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", re.sub(r"[\[\]:*?/\\']", " ", title))[:31].strip() or "Data"
+#: Excel's limit on a sheet name.
+SHEET_NAME_MAX = 31
+
+
+def sheet_title(title: str) -> str:
+    """A sheet name Excel accepts (31 characters, none of ``[]:*?/\\'``), cut between
+    words, never in one."""
+    clean = ILLEGAL_CHARACTERS_RE.sub("", re.sub(r"[\[\]:*?/\\']", " ", title))
+    clean = " ".join(clean.split())
+    if len(clean) <= SHEET_NAME_MAX:
+        return clean or "Data"
+    cut = clean[: SHEET_NAME_MAX + 1].rsplit(" ", 1)[0]
+    return cut if 0 < len(cut) <= SHEET_NAME_MAX else clean[:SHEET_NAME_MAX]
 
 
 def filename(table: DataTable, fmt: str) -> str:

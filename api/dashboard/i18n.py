@@ -417,6 +417,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "corrected": ("Rättad", "Corrected"),
         "retracted": ("Återkallad", "Retracted"),
     },
+    "trend": {
+        "up": ("Ökning", "Increase"),
+        "down": ("Minskning", "Decrease"),
+        "flat": ("Oförändrat", "Unchanged"),
+        "new": ("Nytt", "New"),
+    },
     "detail": {
         "conversations": ("samtal", "conversations"),
         "interventions": ("ingripanden", "interventions"),

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from api.dashboard.charts import icon
 from api.dashboard.context import Ctx, PageError
-from api.dashboard.i18n import label, number, percent, t
+from api.dashboard.i18n import label, number, percent, smart, t
 from ledger.access import Permission, Role
 from projections import followup
 from projections.results import Progress, StationProgress
@@ -57,8 +57,10 @@ class DataTable:
 
 
 def export_value(col: Col, row: dict[str, Any], ctx: Ctx) -> Any:
-    """The value as it goes into CSV/XLSX: Swedish labels, names, dates, plain numbers."""
+    """The value as it goes into CSV/XLSX: labels in the reader's language, names, dates,
+    plain numbers (formatted for the language by the writer)."""
     value = row.get(col.key)
+    lang = ctx.lang
     if value is None:
         return None
     if col.type == "station":
@@ -66,14 +68,19 @@ def export_value(col: Col, row: dict[str, Any], ctx: Ctx) -> Any:
     if col.type == "actor":
         return ctx.actor_name(value)
     if col.type == "status":
-        return label("sv", "status", value)
+        return label(lang, "status", value)
     if col.type == "measure":
-        return label("sv", "measure", value)
+        return label(lang, "measure", value)
     if col.type.startswith("label:"):
-        return label("sv", col.type.split(":", 1)[1], value)
+        return label(lang, col.type.split(":", 1)[1], value)
+    if col.type == "trend":
+        return label(lang, "trend", value) if value in ("up", "down", "flat", "new") else value
     if col.type == "bool":
-        return "Ja" if value else "Nej"
+        return ("Ja" if value else "Nej") if lang == "sv" else ("Yes" if value else "No")
     if col.type == "pct":
+        base = row.get("target")
+        if isinstance(base, int | float) and base < PERCENT_FROM:
+            return None  # the counts stand in their own columns
         return round(value * 100, 1)
     if col.type == "num":
         return round(float(value), 2)
@@ -119,16 +126,34 @@ def cell_html(col: Col, row: dict[str, Any], ctx: Ctx) -> Markup:
     if col.type == "num":
         return escape(number(value, lang, 1))
     if col.type == "pct":
+        base = row.get("target")
+        if isinstance(base, int | float) and base < PERCENT_FROM:  # counts say more here
+            return escape(f"{smart(row.get('delivered') or 0, lang)} / {smart(base, lang)}")
         return escape(percent(value, lang))
     if col.type == "trend":
         return trend_html(value, row, lang)
     return escape(str(value))
 
 
+#: A change is given in per cent only when the incidents it is computed from are at least
+#: this many; below it, "+600 %" says more about chance than about the station.
+PERCENT_FROM = 10
+
+
+def change_text(row: dict[str, Any], lang: str) -> str:
+    """" +25 %" when the base count is large enough, else the counts " (1 → 7)"."""
+    relative, counts = row.get("relative"), row.get("counts")
+    if counts is not None and min(counts) < PERCENT_FROM:
+        before, now = counts
+        return f" ({number(before, lang)} → {number(now, lang)})" if before != now else ""
+    if relative:
+        return f" {'+' if relative > 0 else ''}{percent(relative, lang)}"
+    return ""
+
+
 def trend_html(direction: str, row: dict[str, Any], lang: str) -> Markup:
     key = {"up": "trend_up", "down": "trend_down", "flat": "trend_flat", "new": "trend_new"}
-    relative = row.get("relative")
-    extra = f" {'+' if relative > 0 else ''}{percent(relative, lang)}" if relative else ""
+    extra = change_text(row, lang)
     return Markup('<span class="trend trend-{}">{}<span>{}{}</span></span>').format(
         direction, icon(direction), t(lang, key[direction]), extra
     )
@@ -431,6 +456,7 @@ def table_trend(ctx: Ctx, station: str | None = None) -> DataTable:
             "change": tr.change,
             "direction": tr.direction,
             "relative": tr.relative,
+            "counts": tr.totals,
         }
         for tr in trends(ctx, station)
     ]

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.dashboard.exports import sheet_title
 from api.dashboard.sessions import COOKIE, SessionStore, sessions
 from ledger.access import SYSTEM, Role
 from ledger.inputs import ActionPlanIn, ActorIn, MeasureIn, PromiseIn
@@ -387,7 +388,7 @@ def test_csv_exports_have_swedish_headers_and_iso_dates(client, keys, data):
     assert r.headers["content-type"] == "text/csv; charset=utf-8"
     assert r.headers["content-disposition"].startswith('attachment; filename="trygg-progress')
     assert r.content.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))  # #12
     assert rows[0][:4] == ["Åtagande", "Aktör", "Aktivitetstyp", "Station"]
     assert "Status" in rows[0]
     assert len(rows) == 1 + 5  # commitment × station pairs
@@ -395,7 +396,7 @@ def test_csv_exports_have_swedish_headers_and_iso_dates(client, keys, data):
     weekly = client.get(
         "/export/weekly.csv", params={"station": "lerum", "from": "2021-09-27", "to": "2021-10-10"}
     )
-    lines = list(csv.reader(io.StringIO(weekly.content.decode("utf-8-sig"))))
+    lines = list(csv.reader(io.StringIO(weekly.content.decode("utf-8-sig")), delimiter=";"))
     assert lines[0][:2] == ["Vecka", "Veckan börjar"]
     assert lines[1][:2] == ["2021-W39", "2021-09-27"]
     assert lines[1][-1] == "3"
@@ -550,7 +551,7 @@ def test_exports_neutralise_formulas_in_headers_and_after_semicolons(
     sign_in(client, keys.admin)
     params = {"station": "lerum", "from": "2021-09-27", "to": "2021-10-10", "by": "actor"}
     weekly = client.get("/export/weekly.csv", params=params).content.decode("utf-8-sig")
-    header = next(csv.reader(io.StringIO(weekly)))
+    header = next(csv.reader(io.StringIO(weekly), delimiter=";"))
     assert "'=HYPERLINK(x)" in header
     rows = client.get("/export/activities.csv", params=params).content.decode("utf-8-sig")
     assert "lugnt;'=cmd" in rows
@@ -594,3 +595,30 @@ def test_parked_events_are_said_everywhere_the_views_are_read(client, keys, data
         projection.apply = original
     assert runner.retry_parked("activities") == (1, 0)
     assert "kunde inte visas" not in client.get("/").text
+
+
+def test_exports_speak_the_readers_language(client, keys, data):
+    """Issue #12: Swedish CSV opens in Swedish Excel (BOM, ';', decimal comma); English CSV
+    uses ',' and '.'; headers, codes and sheet names follow the language; sheet names are
+    cut between words."""
+    sign_in(client, keys.steering)
+    params = {"station": "lerum", "from": "2021-09-27", "to": "2021-12-31"}
+    sv = client.get("/export/progress.csv", params={**params, "lang": "sv"}).content
+    assert sv.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(sv.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Åtagande"
+    assert any("," in cell for row in rows[1:] for cell in row if cell[:1].isdigit())
+    assert {row[-1] for row in rows[1:]} <= {"Uppfyllt", "Ej uppfyllt", "I fas", "Ligger efter", "Ej påbörjat"}
+    en = client.get("/export/progress.csv", params={**params, "lang": "en"}).content
+    assert not en.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(en.decode("utf-8"))))
+    assert rows[0][:2] == ["Commitment", "Actor"]
+    assert {row[-1] for row in rows[1:]} <= {"Met", "Missed", "On track", "Behind", "Not started"}
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get("/export/trend.xlsx", params={**params, "lang": "en"}).content)
+    )
+    assert book.sheetnames[1] == "Selection"
+    long = "Lägesbild: de senaste fyra veckorna mot de fyra före"
+    title = sheet_title(long)  # ':' may not stand in a sheet name
+    assert len(title) <= 31
+    assert title.split() == long.replace(":", "").split()[: len(title.split())]  # whole words
