@@ -358,3 +358,52 @@ def test_on_a_phone_status_and_delivered_come_first(browser, demo):
         assert status["y"] <= delivered["y"] < actor["y"]  # a card: status, delivered, then the rest
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_steering_groups_meeting(browser, demo, width, tmp_path):
+    """Issue #12: pick a quarter, read the grid, open a station, print the report to PDF,
+    open the CSV: at desktop and phone widths, axe-clean at every step."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="sv-SE", accept_downloads=True
+    )
+    page = context.new_page()
+    base = demo["base"]
+    try:
+        sign_in(page, base, demo["steering"])
+        page.get_by_role("link", name="Kvartal 4 2021").first.click()
+        page.wait_for_load_state()
+        assert "from=2021-10-01" in page.url
+        assert "to=2021-12-31" in page.url
+        check_accessibility(page)
+        cells = page.locator("td.cell")
+        assert cells.count() >= 5 * 10
+        statuses = {cells.nth(i).get_attribute("class") for i in range(cells.count())}
+        assert any("status-" in s for s in statuses)
+        assert "2021-10-01 – 2021-12-31" in page.locator("table.matrix caption").inner_text()
+        shot(page, f"11-{width}-meeting-quarter")
+
+        page.locator("table.matrix thead").get_by_role("link", name="Lerum").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Lerum station"
+        assert "from=2021-10-01" in page.url  # the quarter follows
+        check_accessibility(page)
+        shot(page, f"11-{width}-meeting-station")
+
+        page.goto(f"{base}/report?from=2021-10-01&to=2021-12-31")
+        check_accessibility(page)
+        assert page.locator("section.station-page").count() == 5
+        page.emulate_media(media="print")
+        pdf = page.pdf(path=str(tmp_path / "rapport.pdf"), format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF")
+        page.emulate_media(media="screen")
+
+        page.goto(f"{base}/?from=2021-10-01&to=2021-12-31")
+        grid = page.locator("section", has=page.locator("#h-matrix"))
+        with page.expect_download() as info:
+            grid.get_by_role("link", name="CSV", exact=False).first.click()
+        text = Path(info.value.path()).read_bytes().decode("utf-8-sig")
+        header = text.splitlines()[0].split(";")
+        assert header[:2] == ["Åtagande", "Aktör"]  # opens in Swedish Excel: ';'
+    finally:
+        context.close()
