@@ -15,8 +15,7 @@ from rich.table import Table
 from api.runtime import Runtime
 from ledger.access import Role
 from ledger.errors import LedgerError
-from ledger.settings import Settings
-from ledger.storage import DatabaseUrlError
+from ledger.settings import ConfigurationError, Settings
 
 app = typer.Typer(
     name="trygg",
@@ -28,6 +27,11 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(keys_app, name="keys")
 projections_app = typer.Typer(help="Projection status and rebuilds.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
+witness_app = typer.Typer(
+    help="Run a witness that cosigns a ledger's checkpoints (C2SP tlog-witness).",
+    no_args_is_help=True,
+)
+app.add_typer(witness_app, name="witness")
 
 console = Console()
 err = Console(stderr=True)
@@ -35,10 +39,10 @@ err = Console(stderr=True)
 
 def _runtime(settings: Settings | None = None) -> Runtime:
     """Every part of the ledger on ``TRYGG_DATABASE_URL`` (or ``settings``), or exit 2
-    with a clear message on a bad database URL."""
+    with a clear message on a setting that cannot work."""
     try:
         return Runtime(settings or Settings())
-    except DatabaseUrlError as e:
+    except ConfigurationError as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from None
 
@@ -336,16 +340,30 @@ def replay(
 
 @app.command()
 def checkpoint() -> None:
-    """Seal every event up to now into the Merkle tree and sign a checkpoint of it (the
-    server also does this every TRYGG_CHECKPOINT_INTERVAL_SECONDS while the log grows)."""
+    """Seal every event up to now into the Merkle tree, sign a checkpoint of it and ask the
+    witnesses (TRYGG_WITNESSES) to cosign it (the server also does all this every
+    TRYGG_CHECKPOINT_INTERVAL_SECONDS while the log grows)."""
     runtime = _runtime()
     try:
-        with console.status("Sealing the log…"):
-            signed = runtime.audit.issue_checkpoint()
-        key = runtime.audit.signer.verifier_key
+        audit = runtime.audit
+        with console.status("Sealing the log…") as status:
+            audit.issue_checkpoint()
+            if audit.witnesses.configured:
+                status.update(f"Asking {audit.witnesses.configured} witnesses to cosign…")
+            signed = audit.gather_cosignatures()
+            witnesses = audit.witness_status()
+        key = audit.signer.verifier_key
     finally:
         runtime.close()
+    assert signed is not None
     console.print(f"Signed a checkpoint of {signed['tree_size']} events.")
+    if witnesses["configured"]:
+        console.print(
+            f"Witnessed by {witnesses['witnessed']} of {witnesses['configured']}."
+        )
+        for w in witnesses["witnesses"]:
+            if not w["cosigned_latest"]:
+                err.print(f"[yellow]{w['name']}[/]: {w['last_error']}")
     print(signed["note"], end="")
     print(f"Verifier key: {key}")
 
@@ -360,12 +378,38 @@ def verify(
         str | None,
         typer.Option(help="the verifier key that signed --checkpoint (default: this ledger's)"),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="a witness verifier key (name+keyid+base64) you trust; repeat for several",
+        ),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="cosignatures needed from --witness keys (default: all of them)"
+        ),
+    ] = None,
 ) -> None:
     """Recompute every leaf, the tree, each checkpoint and every stored text from the
     stored events; never seals or signs anything (that is `trygg checkpoint`).
+    With --witness, the latest checkpoint must also carry --quorum valid cosignatures
+    by those keys: the host's own key alone can re-sign a rewritten history; it cannot
+    make independent witnesses cosign one.
     Exit 0 when intact; otherwise 1 and the first bad position and what is wrong."""
+    from ledger.audit.checkpoint import CheckpointError
+    from ledger.audit.cosignature import parse_witness_key
     from ledger.audit.verify import verify_ledger
 
+    try:
+        witness_keys = [parse_witness_key(w) for w in witness or []]
+    except CheckpointError as e:
+        err.print(f"[red]error:[/] --witness: {e}")
+        raise typer.Exit(2) from None
+    if quorum is not None and quorum > len(witness_keys):
+        err.print(f"[red]error:[/] --quorum {quorum} needs at least {quorum} --witness keys")
+        raise typer.Exit(2)
     runtime = _runtime()
     try:
         audit = runtime.audit
@@ -376,6 +420,8 @@ def verify(
                 audit.signer.verifier_key,
                 auditor_checkpoint=checkpoint.read_text(encoding="utf-8") if checkpoint else None,
                 auditor_key=key,
+                witnesses=witness_keys,
+                quorum=len(witness_keys) if quorum is None else quorum,
                 progress=lambda n: status.update(f"Verifying the log… {n} leaves"),
             )
     finally:
@@ -389,6 +435,12 @@ def verify(
             f"{'an erasure record' if report.erased_fields == 1 else 'erasure records'} "
             f"({report.erased_texts} texts)."
         )
+        if report.witnessed is not None:
+            console.print(
+                f"The latest checkpoint (size {report.witnessed['tree_size']}) is cosigned by "
+                f"{len(report.witnessed['by'])} of {len(witness_keys)} witnesses "
+                f"({', '.join(report.witnessed['by'])}); quorum {report.witnessed['quorum']}."
+            )
         if report.unsealed:
             console.print(
                 f"{report.unsealed} newer events are not sealed yet; they are checked once "
@@ -417,7 +469,9 @@ def export(
     runtime = _runtime()
     try:
         audit = runtime.audit
-        latest = audit.issue_checkpoint()
+        audit.issue_checkpoint()
+        latest = audit.gather_cosignatures()
+        assert latest is not None
         count = 0
         with out.open("w", encoding="utf-8") as f:
             for record in audit.export(after=after):
@@ -562,3 +616,73 @@ def report(
     finally:
         runtime.close()
     console.print(f"Wrote the follow-up report for {start} – {end} to {written}.")
+
+
+@witness_app.command("keygen")
+def witness_keygen(
+    name: Annotated[
+        str,
+        typer.Option(help="the witness's name, e.g. witness.polisen.example/trygg (no spaces)"),
+    ],
+    out: Annotated[Path, typer.Option(help="file to write the private key to (not overwritten)")],
+) -> None:
+    """Write a new Ed25519 witness key; print its verifier key (give that to the ledger's
+    TRYGG_WITNESSES and to auditors) as the last line."""
+    from ledger.audit.cosignature import Cosigner
+
+    try:
+        cosigner = Cosigner.generate(name)
+    except ValueError as e:
+        err.print(f"[red]error:[/] {e}")
+        raise typer.Exit(2) from None
+    try:
+        cosigner.write_key_file(out)
+    except FileExistsError:
+        err.print(f"[red]error:[/] {out} exists; a witness key is never overwritten")
+        raise typer.Exit(2) from None
+    console.print(f"Wrote the witness key to {out} (keep it secret; mode 600).")
+    print(cosigner.verifier_key)
+
+
+@witness_app.command("serve")
+def witness_serve(
+    key: Annotated[Path, typer.Option(help="the witness key file (trygg witness keygen)")],
+    log: Annotated[
+        list[str],
+        typer.Option(
+            "--log",
+            help="a ledger's checkpoint verifier key (GET /v1/audit/public-key); its name is "
+            "the log's origin. Repeat for several logs",
+        ),
+    ],
+    state: Annotated[
+        Path, typer.Option(help="SQLite file where the witness keeps what it cosigned")
+    ],
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8020,
+) -> None:
+    """Serve POST /add-checkpoint (C2SP tlog-witness): cosign a ledger's checkpoint only
+    when it is signed by the ledger's key and provably extends the last one cosigned."""
+    import uvicorn
+
+    from api.witness import create_witness_app
+    from ledger.audit.checkpoint import CheckpointError, VerifierKey
+    from ledger.audit.cosignature import Cosigner
+    from ledger.audit.witness import Witness, WitnessState
+
+    try:
+        cosigner = Cosigner.from_key_file(key)
+    except (OSError, ValueError) as e:
+        err.print(f"[red]error:[/] --key {key}: {e}")
+        raise typer.Exit(2) from None
+    try:
+        logs = [VerifierKey.parse(k.strip()) for k in log]
+    except CheckpointError as e:
+        err.print(f"[red]error:[/] --log: {e}")
+        raise typer.Exit(2) from None
+    witness = Witness(cosigner, logs, WitnessState(state))
+    console.print(
+        f"Witness {cosigner.name} for {', '.join(k.name for k in logs)}; "
+        f"state in {state}.\nVerifier key: {cosigner.verifier_key}"
+    )
+    uvicorn.run(create_witness_app(witness), host=host, port=port, log_level="info")

@@ -131,4 +131,18 @@ def metrics(request: Request) -> PlainTextResponse:
         "# TYPE trygg_checkpoint_tree_size gauge",
         f"trygg_checkpoint_tree_size {latest['tree_size'] if latest else 0}",
     ]
+    witnessing = runtime.audit.witnesses.status(latest)
+    lines += [
+        "# HELP trygg_witnesses_configured Witnesses in TRYGG_WITNESSES.",
+        "# TYPE trygg_witnesses_configured gauge",
+        f"trygg_witnesses_configured {witnessing['configured']}",
+        "# HELP trygg_checkpoint_witnessed Witnesses that cosigned the latest checkpoint.",
+        "# TYPE trygg_checkpoint_witnessed gauge",
+        f"trygg_checkpoint_witnessed {witnessing['witnessed']}",
+        "# HELP trygg_witness_cosigned_size Tree size each witness last cosigned.",
+        "# TYPE trygg_witness_cosigned_size gauge",
+    ]
+    for w in witnessing["witnesses"]:
+        name = w["name"].replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'trygg_witness_cosigned_size{{witness="{name}"}} {w["cosigned_size"] or 0}')
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from ledger.access import Role
 from ledger.application import Ledger, utc_now
 from ledger.audit.service import AuditService
+from ledger.audit.witnesses import parse_witnesses
 from ledger.entry_service import EntryCommands
 from ledger.keys import ApiKey, KeyStore, create_key
 from ledger.registry_service import RegistryCommands
@@ -47,6 +48,8 @@ class Runtime:
             self.engine,
             signing_key_file=settings.signing_key_file or self.database.default_signing_key_file(),
             origin=settings.log_origin,
+            witnesses=parse_witnesses(settings.witnesses),
+            witness_timeout=settings.witness_timeout_seconds,
         )
         self.runner = ProjectionRunner(
             self.ledger.recorder, self.engine, page_size=settings.projection_page_size
@@ -81,6 +84,7 @@ class Runtime:
             stopping.wait()
             self.runner.wake.set()
             self.seal_wake.set()
+            self.audit.checkpoint_issued.set()
 
         threading.Thread(target=wake_on_stop, name="stop-waker", daemon=True).start()
         sealer = threading.Thread(
@@ -90,10 +94,18 @@ class Runtime:
             daemon=True,
         )
         sealer.start()
+        witnesses = threading.Thread(
+            target=self.audit.witnesses.run,
+            args=(stopping, self.audit.checkpoint_issued, self.audit.latest_checkpoint),
+            name="witnesses",
+            daemon=True,
+        )
+        witnesses.start()
         try:
             self.runner.run(stopping, poll_seconds=poll_seconds)
         finally:
             sealer.join(timeout=10)
+            witnesses.join(timeout=10)
 
     def start(self) -> None:
         """Embedded mode: ``run_jobs`` in a thread of this process, until ``stop``."""

@@ -220,12 +220,39 @@ class Projections(Out):
 # -- audit and operations -------------------------------------------------------------------
 
 
+class Cosignature(Out):
+    witness: str = Field(description="the witness's key name")
+    timestamp: int = Field(description="when it cosigned (POSIX seconds)")
+
+
 class Checkpoint(Out):
     id: int
     tree_size: int
     root_hash: str
     issued_at: str
-    note: str = Field(description="the C2SP signed note")
+    note: str = Field(
+        description="the C2SP signed note: the log's signature, then one cosignature line "
+        "(C2SP tlog-cosignature) per witness that has cosigned it"
+    )
+    cosignatures: list[Cosignature]
+
+
+class WitnessOut(Out):
+    name: str
+    url: str
+    verifier_key: str = Field(description="C2SP vkey, type 0x04 (cosignature/v1)")
+    cosigned_size: int | None = Field(description="the tree size it last cosigned")
+    cosigned_at: str | None
+    attempted_at: str | None
+    last_error: str | None = Field(description="why its last attempt failed; null once it cosigns")
+    cosigned_latest: bool
+
+
+class Witnesses(Out):
+    configured: int
+    witnessed: int = Field(description="how many cosigned the latest checkpoint")
+    latest_tree_size: int | None
+    witnesses: list[WitnessOut]
 
 
 class Checkpoints(Out):

@@ -13,6 +13,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(ValueError):
+    """A setting that cannot work (a bad database URL, a missing key file, …)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRYGG_", extra="ignore")
 
@@ -42,12 +46,20 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = Field(
         default=None,
         description="Ed25519 key (PEM) that signs checkpoints; generated on first use when "
-        "missing. Default: beside the SQLite file, or ./trygg-signing.key",
+        "missing. Default on SQLite: beside the database file. Required on PostgreSQL",
     )
-    log_origin: str = Field(
-        default="trygg-ledger",
+    log_origin: str | None = Field(
+        default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$",
-        description="the log's name in its checkpoints and the signing key's name",
+        description="the log's name in its checkpoints and the signing key's name; "
+        "default: trygg-ledger/<random id>, fixed when the log is created",
+    )
+    witnesses: str | None = Field(
+        default=None,
+        description="witnesses that cosign checkpoints: comma-separated 'URL VKEY' pairs",
+    )
+    witness_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long to wait for one witness"
     )
     checkpoint_interval_seconds: float = Field(default=10.0, gt=0, le=86_400)
     rate_limit_per_second: float = Field(

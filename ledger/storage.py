@@ -20,10 +20,10 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, Date, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-from ledger.settings import Settings
+from ledger.settings import ConfigurationError, Settings
 
 
-class DatabaseUrlError(ValueError):
+class DatabaseUrlError(ConfigurationError):
     pass
 
 
@@ -64,9 +64,15 @@ class Database:
         return Path(self.url.database)
 
     def default_signing_key_file(self) -> Path:
+        """Beside the SQLite file (the embedded default works out of the box). On
+        PostgreSQL there is no good default: a key generated wherever a process happens to
+        start would sign for whoever holds that directory, so it must be named."""
         if self.is_sqlite:
             return self.sqlite_path.with_name(self.sqlite_path.name + ".signing-key.pem")
-        return Path("trygg-signing.key")
+        raise ConfigurationError(
+            "TRYGG_SIGNING_KEY_FILE must be set on PostgreSQL: the Ed25519 key that signs "
+            "checkpoints (generated there on first use if the file does not exist)"
+        )
 
     def eventsourcing_env(self) -> dict[str, str]:
         if self.is_sqlite:

@@ -199,6 +199,26 @@ UI: dict[str, tuple[str, str]] = {
         "The audit service did not answer right now.",
     ),
     "latest_checkpoint": ("Senaste kontrollpunkt", "Latest checkpoint"),
+    "witnesses": ("Vittnen", "Witnesses"),
+    "witnessed_by": ("Bevittnad av {n} av {m}", "Witnessed by {n} of {m}"),
+    "witnesses_hint": (
+        "Vittnena drivs av andra parter. De kontrasignerar en kontrollpunkt bara om den "
+        "bygger vidare på det de redan sett, så ingen enskild part kan skriva om historiken.",
+        "The witnesses are run by other parties. They cosign a checkpoint only if it extends "
+        "what they have already seen, so no single party can rewrite the history.",
+    ),
+    "no_witnesses": (
+        "Inga vittnen är konfigurerade (TRYGG_WITNESSES). Då kan den som har databasen och "
+        "signeringsnyckeln skriva om historiken utan att det syns.",
+        "No witnesses are configured (TRYGG_WITNESSES). Whoever holds the database and the "
+        "signing key could then rewrite the history unnoticed.",
+    ),
+    "witness": ("Vittne", "Witness"),
+    "cosigned_size": ("Senast kontrasignerat", "Last cosigned size"),
+    "cosigned_at": ("När", "When"),
+    "witness_state": ("Läge", "State"),
+    "witness_ok": ("Har kontrasignerat den senaste", "Cosigned the latest"),
+    "witness_waiting": ("Väntar", "Waiting"),
     "no_checkpoint": ("Ingen kontrollpunkt ännu.", "No checkpoint yet."),
     "last_verify": ("Senaste verifiering", "Last verification"),
     "never_verified": ("Ingen verifiering ännu.", "Not verified yet."),

@@ -15,6 +15,7 @@ from api.schemas import (
     ConsistencyProof,
     InclusionProof,
     PublicKey,
+    Witnesses,
     errors,
 )
 from ledger.audit.service import AuditService
@@ -130,6 +131,18 @@ def checkpoints(
 def issue_checkpoint(who: Caller, audit: Audit) -> dict[str, Any]:
     audit.require(who)
     return audit.issue_checkpoint()
+
+
+@router.get(
+    "/witnesses",
+    response_model=Witnesses,
+    operation_id="witnesses",
+    responses=errors(*READ, 403),
+    summary="Each configured witness: the size it last cosigned, when, and its last error",
+)
+def witnesses(who: Caller, audit: Audit) -> dict[str, Any]:
+    audit.require(who)
+    return audit.witness_status()
 
 
 @router.get(

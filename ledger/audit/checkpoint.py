@@ -75,23 +75,29 @@ def is_valid_key_name(name: str) -> bool:
     )
 
 
-def key_id(name: str, public_key: bytes) -> int:
-    """The 32-bit key id of an Ed25519 key, as in x/mod/sumdb/note."""
-    digest = hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()
+def key_id(name: str, public_key: bytes, alg: int = ALG_ED25519) -> int:
+    """The 32-bit key id of a named key of signature type ``alg``, as in C2SP signed-note:
+    the first 4 bytes of ``SHA-256(name || "\\n" || alg || public key)``."""
+    digest = hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_key).digest()
     return int.from_bytes(digest[:4], "big")
 
 
 @dataclass(frozen=True)
 class VerifierKey:
-    """A named Ed25519 public key; ``str()`` gives the ``name+keyid+base64`` form."""
+    """A named Ed25519 public key; ``str()`` gives the ``name+keyid+base64`` form.
+
+    ``alg`` is the signed-note signature type: 0x01 for a log's note signatures, 0x04
+    for a witness's cosignature/v1 key (``ledger.audit.cosignature``).
+    """
 
     name: str
     key_id: int
     public_key: bytes
+    alg: int = ALG_ED25519
 
     @classmethod
-    def parse(cls, text: str) -> VerifierKey:
-        """Parse ``<name>+<8 hex key id>+<base64(0x01 || 32-byte key)>``, checking the key id."""
+    def parse(cls, text: str, alg: int = ALG_ED25519) -> VerifierKey:
+        """Parse ``<name>+<8 hex key id>+<base64(alg || 32-byte key)>``, checking the key id."""
         # The name cannot contain '+', but the base64 part can: split twice only.
         parts = text.split("+", 2)
         if len(parts) != 3:
@@ -102,15 +108,19 @@ class VerifierKey:
         if not _HEX8_RE.fullmatch(hex_id):
             raise CheckpointError("verifier key id must be 8 hex digits")
         key = _b64decode(key_b64, "verifier key")
-        if len(key) != 1 + 32 or key[0] != ALG_ED25519:
-            raise CheckpointError("verifier key is not a 32-byte Ed25519 key (type 0x01)")
+        if len(key) != 1 + 32 or key[0] != alg:
+            found = f"type 0x{key[0]:02x}" if key else "empty"
+            raise CheckpointError(
+                f"verifier key is not a 32-byte Ed25519 key of type 0x{alg:02x} ({found}, "
+                f"{len(key) - 1 if key else 0} bytes)"
+            )
         public_key = key[1:]
-        if key_id(name, public_key) != int(hex_id, 16):
+        if key_id(name, public_key, alg) != int(hex_id, 16):
             raise CheckpointError("verifier key id does not match its name and key")
-        return cls(name, int(hex_id, 16), public_key)
+        return cls(name, int(hex_id, 16), public_key, alg)
 
     def __str__(self) -> str:
-        key = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode("ascii")
+        key = base64.b64encode(bytes([self.alg]) + self.public_key).decode("ascii")
         return f"{self.name}+{self.key_id:08x}+{key}"
 
     def verify(self, message: bytes, signature: bytes) -> bool:

@@ -3,35 +3,52 @@
 Checkpoints are C2SP ``tlog-checkpoint`` notes signed with Ed25519. The key comes
 from ``TRYGG_SIGNING_KEY_FILE``; when that file does not exist it is generated on
 first use (and the log says so), so the embedded default works out of the box.
+
+The log's origin names this one log (C2SP: an origin identifies exactly one log). It is
+fixed when the log is first used, from ``TRYGG_LOG_ORIGIN`` or as ``trygg-ledger/<random
+id>``, and stored with the log; a later ``TRYGG_LOG_ORIGIN`` that differs is refused.
+
+Checkpoints are served with the cosignature lines witnesses added
+(``ledger.audit.witnesses``) appended to the log's own signature.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from eventsourcing.persistence import ApplicationRecorder
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from ledger.access import Permission, Principal
-from ledger.audit.checkpoint import Signer, sign_checkpoint
+from ledger.audit.checkpoint import Signer, parse_checkpoint, sign_checkpoint
+from ledger.audit.cosignature import with_cosignatures
 from ledger.audit.leaf import canonical_originator_id, make_record, stored_bytes
 from ledger.audit.merkle import consistency_proof, inclusion_proof, root_at
 from ledger.audit.sealer import Sealer
 from ledger.audit.store import (
     checkpoints,
+    cosignatures,
     leaves,
+    log_identity,
     nodes,
     seal_state,
     with_prefetched_nodes,
 )
+from ledger.audit.witnesses import WitnessConfig, WitnessPool
 from ledger.errors import InvalidInput, NotFound
+from ledger.settings import ConfigurationError
+
+ORIGIN_PREFIX = "trygg-ledger/"
+LEGACY_ORIGIN = "trygg-ledger"  # the shared default before origins were unique
 
 log = logging.getLogger("trygg.audit")
 
@@ -60,15 +77,19 @@ class AuditService:
         engine: Engine,
         *,
         signing_key_file: Path,
-        origin: str,
+        origin: str | None = None,
+        witnesses: Sequence[WitnessConfig] = (),
+        witness_timeout: float = 5.0,
         page_size: int = 1000,
     ) -> None:
         self.recorder = recorder
         self.engine = engine
-        self.origin = origin
         self.signing_key_file = signing_key_file
         self._signer: Signer | None = None
         self.sealer = Sealer(recorder, engine, page_size=page_size)
+        self.origin = _fix_origin(engine, origin)
+        self.witnesses = WitnessPool(witnesses, engine, self._proof, timeout=witness_timeout)
+        self.checkpoint_issued = threading.Event()  # wakes the witness gatherer
         self.last_verify: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
@@ -104,6 +125,7 @@ class AuditService:
                 ).inserted_primary_key
                 assert inserted is not None  # an INSERT of one row always has its key
                 row_id = int(inserted[0])
+        self.checkpoint_issued.set()
         return self._checkpoint_dict(row_id, size, root, issued, note)
 
     def maybe_issue_checkpoint(self) -> dict[str, Any] | None:
@@ -115,22 +137,32 @@ class AuditService:
         return None
 
     def latest_checkpoint(self) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1)
-            ).first()
-        return self._checkpoint_dict(*row) if row else None
+        """The newest checkpoint, its note carrying every cosignature gathered so far."""
+        found = self.checkpoints(limit=1)
+        return found[0] if found else None
 
     def checkpoints(self, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
         query = select(checkpoints).order_by(checkpoints.c.id.desc()).limit(limit)
         if before is not None:
             query = query.where(checkpoints.c.id < before)
         with self.engine.connect() as conn:
-            return [self._checkpoint_dict(*row) for row in conn.execute(query).all()]
+            rows = conn.execute(query).all()
+            lines = _cosignature_lines(conn, [row[0] for row in rows])
+        return [
+            self._checkpoint_dict(
+                row.id, row.tree_size, row.root_hash, row.issued_at, row.note, lines.get(row.id, [])
+            )
+            for row in rows
+        ]
 
     @staticmethod
     def _checkpoint_dict(
-        row_id: int, size: int, root: bytes, issued: datetime, note: str
+        row_id: int,
+        size: int,
+        root: bytes,
+        issued: datetime,
+        note: str,
+        cosigned: Sequence[tuple[str, int, str]] = (),
     ) -> dict[str, Any]:
         if issued.tzinfo is None:  # SQLite hands back naive UTC
             issued = issued.replace(tzinfo=UTC)
@@ -139,8 +171,25 @@ class AuditService:
             "tree_size": int(size),
             "root_hash": bytes(root).hex(),
             "issued_at": issued.isoformat(),
-            "note": note,
+            "note": with_cosignatures(note, [line for _, _, line in cosigned]),
+            "cosignatures": [{"witness": name, "timestamp": stamp} for name, stamp, _ in cosigned],
         }
+
+    # -- witnesses --------------------------------------------------------------------------
+
+    def gather_cosignatures(self) -> dict[str, Any] | None:
+        """Ask every witness to cosign the latest checkpoint now; returns it as served."""
+        latest = self.latest_checkpoint()
+        if latest is None:
+            return None
+        self.witnesses.gather(latest)
+        return self.latest_checkpoint()
+
+    def witness_status(self) -> dict[str, Any]:
+        return self.witnesses.status(self.latest_checkpoint())
+
+    def _proof(self, old: int, new: int) -> list[bytes]:
+        return [bytes.fromhex(h) for h in self.consistency(old, new)["proof"]]
 
     # -- proofs -----------------------------------------------------------------------------
 
@@ -275,8 +324,10 @@ class AuditService:
     def summary(self) -> dict[str, Any]:
         position, size = self.sealer.state()
         head = self.recorder.max_notification_id() or 0
+        latest = self.latest_checkpoint()
         return {
-            "latest_checkpoint": self.latest_checkpoint(),
+            "latest_checkpoint": latest,
+            "witnesses": self.witnesses.status(latest),
             "sealed_size": size,
             "sealed_position": position,
             "head": head,
@@ -284,3 +335,61 @@ class AuditService:
             "last_verify": self.last_verify,
             "verifier_key": self.signer.verifier_key,
         }
+
+
+def _cosignature_lines(
+    conn: Connection, checkpoint_ids: Sequence[int]
+) -> dict[int, list[tuple[str, int, str]]]:
+    """checkpoint id → [(witness, timestamp, line)], in witness-name order."""
+    found: dict[int, list[tuple[str, int, str]]] = {}
+    if not checkpoint_ids:
+        return found
+    rows = conn.execute(
+        select(
+            cosignatures.c.checkpoint_id,
+            cosignatures.c.witness,
+            cosignatures.c.timestamp,
+            cosignatures.c.line,
+        )
+        .where(cosignatures.c.checkpoint_id.in_(checkpoint_ids))
+        .order_by(cosignatures.c.checkpoint_id, cosignatures.c.witness)
+    )
+    for checkpoint_id, witness, stamp, line in rows:
+        found.setdefault(int(checkpoint_id), []).append((witness, int(stamp), line))
+    return found
+
+
+def _fix_origin(engine: Engine, wanted: str | None) -> str:
+    """The log's origin: stored with the log on first use and never changed after."""
+    stored = _stored_origin(engine)
+    if stored is None:
+        with engine.connect() as conn:
+            first = conn.execute(
+                select(checkpoints.c.note).order_by(checkpoints.c.id).limit(1)
+            ).scalar_one_or_none()
+        # A log signed before origins were stored keeps the origin it signed with.
+        legacy = parse_checkpoint(first).origin if first else None
+        candidate = legacy or wanted or ORIGIN_PREFIX + secrets.token_hex(8)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(log_identity).values(
+                        id=1, origin=candidate, created_at=datetime.now(UTC)
+                    )
+                )
+            stored = candidate
+        except sqlalchemy.exc.IntegrityError:  # another process fixed it first
+            stored = _stored_origin(engine)
+            assert stored is not None
+    if wanted is not None and wanted != stored:
+        raise ConfigurationError(
+            f"TRYGG_LOG_ORIGIN is {wanted!r}, but this log's origin is {stored!r}: an origin "
+            "names one log and never changes (unset TRYGG_LOG_ORIGIN, or use a new database)"
+        )
+    return stored
+
+
+def _stored_origin(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        origin = conn.execute(select(log_identity.c.origin)).scalar_one_or_none()
+    return None if origin is None else str(origin)

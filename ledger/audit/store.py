@@ -7,6 +7,9 @@
   inserted, missing or reordered one.
 * ``trygg_checkpoints`` — every signed checkpoint note issued.
 * ``trygg_seal_state`` — one row: the last sealed position and the tree size.
+* ``trygg_log_identity`` — one row: the log's origin, fixed when the log is created.
+* ``trygg_cosignatures`` — witness cosignature lines, per checkpoint and witness.
+* ``trygg_witness_status`` — per witness: the size it last cosigned, and its last error.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -72,6 +76,35 @@ seal_state = Table(
     Column("position", BigInteger, nullable=False),
     Column("tree_size", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+log_identity = Table(
+    "trygg_log_identity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("origin", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+cosignatures = Table(
+    "trygg_cosignatures",
+    metadata,
+    Column("checkpoint_id", Integer, ForeignKey(checkpoints.c.id), primary_key=True),
+    Column("witness", String(200), primary_key=True),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("line", Text, nullable=False),
+)
+
+witness_status = Table(
+    "trygg_witness_status",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("verifier_key", Text, nullable=False),
+    Column("cosigned_size", BigInteger, nullable=True),
+    Column("cosigned_at", DateTime(timezone=True), nullable=True),
+    Column("attempted_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
 )
 
 

@@ -14,7 +14,12 @@ What is checked, in order, reading the log once (memory does not grow with it):
    reference it is stored under, and every reference in an event must have its row
    unless an erasure record names it;
 5. that an audit trail exists at all: a log with events but no sealed leaves or no
-   signed checkpoint fails (whoever can empty the audit tables must not get an OK).
+   signed checkpoint fails (whoever can empty the audit tables must not get an OK);
+6. with witness keys: every cosignature by those keys on every checkpoint verifies, and
+   the latest checkpoint carries at least ``quorum`` of them. Whoever holds the database
+   and the signing key can rewrite an event and re-sign every checkpoint, and steps 1–5
+   then pass; the witnesses cosigned only what extended what they had seen, so the
+   rewritten checkpoints carry no valid cosignatures.
 
 Nothing is sealed or signed here (that is ``trygg checkpoint``): verifying must not
 vouch for what it is checking. Events after the last sealed position are counted but
@@ -23,12 +28,12 @@ not checked until they are sealed.
 The first problem is reported with its position and one of: ``modified``,
 ``missing``, ``inserted``, ``reordered``, ``truncated``, ``bad_signature``,
 ``root_mismatch``, ``no_audit_trail``, ``text_modified``, ``text_missing``,
-``text_inserted``.
+``text_inserted``, ``bad_cosignature``, ``no_quorum``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +42,10 @@ from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Engine, select
 
 from ledger.audit.checkpoint import CheckpointError, VerifierKey, verify_checkpoint
+from ledger.audit.cosignature import check_cosignatures, with_cosignatures
 from ledger.audit.leaf import leaf_hash_of, stored_bytes
 from ledger.audit.merkle import TreeBuilder
-from ledger.audit.store import checkpoints, leaves, nodes, seal_state
+from ledger.audit.store import checkpoints, cosignatures, leaves, nodes, seal_state
 from ledger.eventstore import LogRow, ledger_recorder, log_pages
 from ledger.texts import commitment, refs_in, texts
 
@@ -71,6 +77,8 @@ class VerifyReport:
     texts: int = 0  # text rows checked against their references
     erased_fields: int = 0  # fields named by erasure records
     erased_texts: int = 0  # texts those records erased
+    # with witness keys: {"tree_size", "by": [witness names], "quorum"} of the latest checkpoint
+    witnessed: dict[str, Any] | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -91,6 +99,7 @@ class VerifyReport:
             "texts": self.texts,
             "erased_fields": self.erased_fields,
             "erased_texts": self.erased_texts,
+            "witnessed": self.witnessed,
             "first_problem": self.first.as_dict() if self.first else None,
             "problems": [p.as_dict() for p in self.problems[:20]],
         }
@@ -134,6 +143,8 @@ def verify_ledger(
     *,
     auditor_checkpoint: str | None = None,
     auditor_key: str | None = None,
+    witnesses: Sequence[VerifierKey] = (),
+    quorum: int = 0,
     progress: Callable[[int], None] | None = None,
     stop_after: int = 1,
 ) -> VerifyReport:
@@ -295,7 +306,56 @@ def verify_ledger(
                 None,
                 tree.size,
             )
+    if witnesses and not report.problems:
+        _check_witnesses(engine, stored, witnesses, quorum, report, problem)
     return report
+
+
+def _check_witnesses(
+    engine: Engine,
+    stored: Sequence[Any],
+    witnesses: Sequence[VerifierKey],
+    quorum: int,
+    report: VerifyReport,
+    problem: Callable[[str, str, int | None, int | None], bool],
+) -> None:
+    """Every cosignature by a trusted witness verifies; the latest checkpoint has a quorum."""
+    with engine.connect() as conn:
+        lines: dict[int, list[str]] = {}
+        for checkpoint_id, line in conn.execute(
+            select(cosignatures.c.checkpoint_id, cosignatures.c.line).order_by(
+                cosignatures.c.checkpoint_id, cosignatures.c.witness
+            )
+        ):
+            lines.setdefault(int(checkpoint_id), []).append(line)
+    latest = max(stored, key=lambda row: row[0], default=None)
+    for row_id, size, _, note in stored:
+        check = check_cosignatures(with_cosignatures(note, lines.get(row_id, [])), witnesses)
+        for name, why in sorted(check.invalid.items()):
+            if problem(
+                "bad_cosignature",
+                f"checkpoint {row_id} (tree size {size}): {name}: {why}; a witness never "
+                "signs this, so the checkpoint or its cosignature was rewritten",
+                None,
+                None,
+            ):
+                return
+        if latest is not None and row_id == latest[0]:
+            report.witnessed = {"tree_size": int(size), "by": sorted(check.valid), "quorum": quorum}
+            if not check.met(quorum):
+                problem(
+                    "no_quorum",
+                    f"the latest checkpoint (tree size {size}) has {len(check.valid)} valid "
+                    f"cosignatures of the {quorum} required ({check.describe()}); the history "
+                    "it signs was not seen growing by enough witnesses: it may be rewritten, "
+                    "or the witnesses have not been asked yet (`trygg checkpoint`)",
+                    None,
+                    None,
+                )
+    if latest is None:
+        problem(
+            "no_quorum", "there is no checkpoint for the witnesses to have cosigned", None, None
+        )
 
 
 class _References:
