@@ -15,8 +15,8 @@ COPY api ./api
 RUN pip install --no-cache-dir .
 
 RUN useradd --create-home --uid 10001 trygg \
-    && mkdir /data \
-    && chown trygg /data
+    && mkdir /data /keys \
+    && chown trygg /data /keys
 USER 10001
 VOLUME ["/data"]
 EXPOSE 8000

@@ -368,6 +368,17 @@ def checkpoint() -> None:
     print(f"Verifier key: {key}")
 
 
+@app.command("public-key")
+def public_key() -> None:
+    """Print this ledger's checkpoint verifier key (name+keyid+base64): what witnesses are
+    given with `trygg witness serve --log` and auditors with `--key`."""
+    runtime = _runtime()
+    try:
+        print(runtime.audit.signer.verifier_key)
+    finally:
+        runtime.close()
+
+
 @app.command()
 def verify(
     checkpoint: Annotated[

@@ -33,6 +33,8 @@ class Runtime:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.database = Database.from_settings(settings)
+        # Checked before touching the database: a setting that cannot work fails first.
+        signing_key_file = settings.signing_key_file or self.database.default_signing_key_file()
         self.engine = self.database.create_engine()
         if self.database.schema and not self.database.is_sqlite:
             with self.engine.begin() as conn:
@@ -46,7 +48,7 @@ class Runtime:
         self.audit = AuditService(
             self.ledger.recorder,
             self.engine,
-            signing_key_file=settings.signing_key_file or self.database.default_signing_key_file(),
+            signing_key_file=signing_key_file,
             origin=settings.log_origin,
             witnesses=parse_witnesses(settings.witnesses),
             witness_timeout=settings.witness_timeout_seconds,

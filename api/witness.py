@@ -40,8 +40,11 @@ def create_witness_app(witness: Witness) -> FastAPI:
             # Signature checks and the state write block: off the event loop.
             lines = await run_in_threadpool(witness.add_checkpoint, bytes(body))
         except WitnessRefusal as refusal:
+            # Exactly the spec's type (``text/x.tlog.size``): no charset parameter appended.
             return Response(
-                refusal.body, status_code=refusal.status, media_type=refusal.content_type
+                refusal.body.encode("utf-8"),
+                status_code=refusal.status,
+                headers={"Content-Type": refusal.content_type},
             )
         return PlainTextResponse(lines)
 

@@ -22,6 +22,7 @@ from ledger.access import SYSTEM, Role
 from ledger.inputs import ActorIn, StationIn
 from ledger.settings import Settings
 from ledger.storage import pg_conninfo
+from tests.witness_server import RunningWitness
 
 PG_URL = os.environ.get("TRYGG_TEST_DATABASE_URL")
 NO_PG = "TRYGG_TEST_DATABASE_URL is not set, so the PostgreSQL variant is skipped"
@@ -59,6 +60,10 @@ def system(settings: Settings) -> Iterator[Runtime]:
 @pytest.fixture
 def registry(system: Runtime) -> Runtime:
     """Two stations and three actors, registered as an administrator would."""
+    return registered(system)
+
+
+def registered(system: Runtime) -> Runtime:
     for code, name in [("lerum", "Lerum"), ("herrljunga", "Herrljunga")]:
         system.registry.register_station(SYSTEM, StationIn(code=code, name=name, municipality=name))
     for code, name, kind in [
@@ -70,6 +75,30 @@ def registry(system: Runtime) -> Runtime:
             SYSTEM, ActorIn.model_validate({"code": code, "name": name, "kind": kind})
         )
     return system
+
+
+@pytest.fixture
+def witnesses(settings: Settings, tmp_path) -> Iterator[list[RunningWitness]]:
+    """Two real witnesses (HTTP on local ports, SQLite state) that know this ledger's key."""
+    first = Runtime(settings)  # fixes the log's origin and key, as a deployment's first start
+    vkey = first.audit.signer.verifier_key
+    first.close()
+    running = [
+        RunningWitness(f"witness{n}.example/trygg", [vkey], tmp_path / f"witness{n}.db").start()
+        for n in (1, 2)
+    ]
+    yield running
+    for w in running:
+        w.stop()
+
+
+@pytest.fixture
+def witnessed(settings: Settings, witnesses: list[RunningWitness]) -> Iterator[Runtime]:
+    """The ledger with TRYGG_WITNESSES naming both witnesses, stations and actors registered."""
+    entries = ", ".join(w.config_entry for w in witnesses)
+    system = Runtime(settings.model_copy(update={"witnesses": entries}))
+    yield registered(system)
+    system.close()
 
 
 @dataclass(frozen=True)

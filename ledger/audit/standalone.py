@@ -3,7 +3,8 @@
 Usage::
 
     python -m ledger.audit.standalone --log log.ndjson --checkpoint checkpoint.txt \\
-        --key 'name+1234abcd+AR...' [--old-checkpoint old.txt]
+        --key 'name+1234abcd+AR...' [--old-checkpoint old.txt] \\
+        [--witness 'w1+89abcdef+BA...' --witness ... --quorum N]
 
 It needs only the standard library and ``cryptography`` (it imports nothing
 from the application but ``ledger.audit``), so it can be handed to an auditor
@@ -11,7 +12,9 @@ with the export.
 
 What it establishes, in order, stopping at the first problem:
 
-1. the checkpoint (and the old one, if given) is signed by the given key;
+1. the checkpoint (and the old one, if given) is signed by the given key, and, with
+   ``--witness`` keys, carries at least ``--quorum`` valid cosignatures by them (C2SP
+   tlog-cosignature; default: all of them) and no invalid one;
 2. the records' ``leaf_index`` run 0, 1, 2, ... without gaps or repeats, and
    their ``position`` strictly increases;
 3. each record's ``leaf_hash`` equals the hash recomputed from its fields, and
@@ -45,6 +48,7 @@ from ledger.audit.checkpoint import (
     format_time,
     verify_checkpoint,
 )
+from ledger.audit.cosignature import check_cosignatures, parse_witness_key
 from ledger.audit.leaf import (
     RecordError,
     event_of,
@@ -63,6 +67,8 @@ Kind = Literal[
     "truncated",
     "bad_signature",
     "root_mismatch",
+    "bad_cosignature",
+    "no_quorum",
 ]
 
 
@@ -83,6 +89,7 @@ class Report:
     leaf_index: int | None = None
     position: int | None = None
     line: int | None = None
+    witnessed_by: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -98,6 +105,8 @@ class Report:
             )
             if self.old_checkpoint is not None:
                 text += f"; consistent with old checkpoint size {self.old_checkpoint.size}"
+            if self.witnessed_by:
+                text += f"; cosigned by {', '.join(self.witnessed_by)}"
             return text
         where = []
         if self.leaf_index is not None:
@@ -265,6 +274,8 @@ def verify_export(
     checkpoint_text: str | bytes,
     verifier_key: VerifierKey | str,
     old_checkpoint_text: str | bytes | None = None,
+    witnesses: Sequence[VerifierKey] = (),
+    quorum: int | None = None,
 ) -> Report:
     """Verify an NDJSON export against a signed checkpoint; see the module docstring.
 
@@ -272,12 +283,27 @@ def verify_export(
     binary mode, or ``text.split("\\n")``); blank lines are ignored. Raises
     ``CheckpointError`` (a ``ValueError``) only if ``verifier_key`` is not a
     valid key string; every problem with the data is returned in the report.
+    ``quorum`` defaults to every one of ``witnesses``.
     """
     key = verifier_key if isinstance(verifier_key, VerifierKey) else VerifierKey.parse(verifier_key)
     try:
         cp = verify_checkpoint(checkpoint_text, key)
     except CheckpointError as exc:
         return Report(0, kind="bad_signature", message=f"checkpoint: {exc}")
+    witnessed_by: tuple[str, ...] = ()
+    if witnesses:
+        needed = len(witnesses) if quorum is None else quorum
+        check = check_cosignatures(checkpoint_text, witnesses)
+        if check.invalid:
+            name, why = sorted(check.invalid.items())[0]
+            return Report(0, cp, kind="bad_cosignature", message=f"checkpoint: {name}: {why}")
+        if not check.met(needed):
+            message = (
+                f"the checkpoint has {len(check.valid)} valid cosignatures of the {needed} "
+                f"required ({check.describe()})"
+            )
+            return Report(0, cp, kind="no_quorum", message=message)
+        witnessed_by = tuple(sorted(check.valid))
     old = None
     if old_checkpoint_text is not None:
         try:
@@ -301,7 +327,7 @@ def verify_export(
         scan.run(lines)
     except _Found as found:
         return Report(scan.records, cp, old, found.kind, found.message, **found.where)
-    return Report(scan.records, cp, old)
+    return Report(scan.records, cp, old, witnessed_by=witnessed_by)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -313,9 +339,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True, help="signed checkpoint note")
     parser.add_argument("--key", required=True, help="verifier key: name+keyid+base64")
     parser.add_argument("--old-checkpoint", help="an earlier checkpoint to check consistency with")
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        help="a witness verifier key (name+keyid+base64, type 0x04) you trust; repeatable",
+    )
+    parser.add_argument(
+        "--quorum", type=int, help="cosignatures needed from --witness keys (default: all)"
+    )
     args = parser.parse_args(argv)
+    if args.quorum is not None and not 1 <= args.quorum <= len(args.witness):
+        parser.error("--quorum must be between 1 and the number of --witness keys")
     try:
         key = VerifierKey.parse(args.key)
+        witnesses = [parse_witness_key(w) for w in args.witness]
         # Bytes, not text mode: newline translation would change the signed body.
         with open(args.checkpoint, "rb") as f:
             checkpoint_text = f.read()
@@ -326,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Binary lines split on b"\n" only; a line that is not UTF-8 is then
         # reported as a modified record rather than aborting the run.
         with open(args.log, "rb") as log:
-            report = verify_export(log, checkpoint_text, key, old_text)
+            report = verify_export(log, checkpoint_text, key, old_text, witnesses, args.quorum)
     except (OSError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -35,7 +35,8 @@ def test_receipts_carry_a_leaf_hash_that_is_proven_in_a_checkpoint(client, keys)
     note = client.get("/v1/audit/checkpoints/latest", params={"format": "note"}, headers=h)
     assert note.headers["content-type"].startswith("text/plain")
     origin = note.text.split("\n", 1)[0]
-    assert origin.startswith("trygg-ledger/") and len(origin) == len("trygg-ledger/") + 16
+    assert origin.startswith("trygg-ledger/")
+    assert len(origin) == len("trygg-ledger/") + 16
 
 
 def test_proof_requests_outside_the_tree_are_clear_4xx(client, keys):

@@ -154,3 +154,68 @@ def test_import_csv_sends_batches_the_ledger_takes(registry, cli_env, tmp_path):
     env = {**cli_env, "TRYGG_MAX_BATCH_ITEMS": "2"}
     done = trygg("import", str(path), "--actor", "vasttrafik", env=env)
     assert "Imported 5 new activity rows; 0 were already stored" in done.stdout
+
+
+def test_witness_keygen_prints_the_verifier_key_last_and_never_overwrites(tmp_path):
+    from ledger.audit.cosignature import Cosigner, parse_witness_key
+
+    key = tmp_path / "w.key"
+    r = trygg("witness", "keygen", "--name", "witness.example/trygg", "--out", str(key), env={})
+    vkey = r.stdout.strip().splitlines()[-1]
+    assert parse_witness_key(vkey).name == "witness.example/trygg"
+    assert Cosigner.from_key_file(key).verifier_key == vkey
+    again = trygg("witness", "keygen", "--name", "x", "--out", str(key), env={}, check=False)
+    assert again.returncode == 2
+    assert "never overwritten" in again.stderr
+    bad = trygg(
+        "witness",
+        "keygen",
+        "--name",
+        "has space",
+        "--out",
+        str(tmp_path / "b"),
+        env={},
+        check=False,
+    )
+    assert bad.returncode == 2
+
+
+def test_witness_serve_refuses_a_bad_key_or_log_key_clearly(tmp_path):
+    key = tmp_path / "w.key"
+    key.write_text("not a key\n")
+    r = trygg(
+        "witness",
+        "serve",
+        "--key",
+        str(key),
+        "--log",
+        "x+1+AA",
+        "--state",
+        str(tmp_path / "s.db"),
+        env={},
+        check=False,
+    )
+    assert r.returncode == 2
+    assert "--key" in r.stderr
+
+
+def test_verify_with_a_quorum_fails_on_an_unwitnessed_ledger(registry, cli_env, tmp_path):
+    from ledger.audit.cosignature import Cosigner
+
+    registry.audit.issue_checkpoint()
+    stranger = Cosigner.generate("witness.example/trygg").verifier_key
+    assert trygg("public-key", env=cli_env).stdout.strip() == registry.audit.signer.verifier_key
+    r = trygg("verify", "--witness", stranger, "--quorum", "1", env=cli_env, check=False)
+    assert r.returncode == 1
+    assert "no_quorum" in r.stderr
+    r = trygg("verify", "--witness", stranger, "--quorum", "2", env=cli_env, check=False)
+    assert r.returncode == 2  # a quorum larger than the keys given is a usage error
+    r = trygg("verify", "--witness", "not-a-key", env=cli_env, check=False)
+    assert r.returncode == 2
+
+
+def test_postgresql_without_a_signing_key_file_is_a_clear_error(tmp_path):
+    env = {"TRYGG_DATABASE_URL": "postgresql+psycopg://trygg@db.invalid:5432/trygg"}
+    r = trygg("keys", "list", env=env, check=False)
+    assert r.returncode == 2
+    assert "TRYGG_SIGNING_KEY_FILE must be set" in r.stderr

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.live import running_server, trygg
+from tests.e2e.live import free_port, running_server, trygg
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -73,3 +73,29 @@ def test_the_curl_examples_work_against_the_demo(tmp_path):
         )
     assert r.returncode == 0, r.stdout + r.stderr
     assert '"created":true' in r.stdout.replace(" ", "")
+
+
+def test_the_witness_example_runs_two_witnesses_beside_a_ledger(tmp_path):
+    block = README.split("<!-- readme-witnesses:start -->")[1].split(
+        "<!-- readme-witnesses:end -->"
+    )[0]
+    script = bash_blocks(block)[0]
+    for port in ("8021", "8022"):  # the README's ports may be taken on this machine
+        script = script.replace(port, str(free_port()))
+    trygg("demo", "--db", str(tmp_path / "demo.db"), "--days", "2", "--no-serve", env={})
+    r = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n" + script],
+        cwd=tmp_path,
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin:/usr/local/bin",
+            "TRYGG_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+            "COLUMNS": "200",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Witnessed by 2 of 2." in r.stdout
+    assert "cosigned by 2 of 2 witnesses" in r.stdout
+    assert r.stdout.count("— witness.") == 2  # the note carries both cosignature lines

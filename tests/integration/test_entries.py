@@ -284,7 +284,9 @@ def test_observations_follow_the_same_rules(registry):
     assert first.created
     assert not again.created
     with pytest.raises(ExternalIdConflict):
-        registry.entries.record_entry(OBSERVATION, HOSTS, parse(ObservationIn, observation(count=3)))
+        registry.entries.record_entry(
+            OBSERVATION, HOSTS, parse(ObservationIn, observation(count=3))
+        )
     state = registry.entries.get_entry(OBSERVATION, HOSTS, first.id).as_dict()
     assert state["category"] == "graffiti"
 

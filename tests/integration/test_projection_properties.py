@@ -71,7 +71,8 @@ def fresh_system(backend, tmp_path_factory):
             system.close()
         return
     schema = f"trygg_prop_{uuid.uuid4().hex[:10]}"
-    system = Runtime(Settings(database_url=PG_URL, database_schema=schema))
+    key = tmp_path_factory.mktemp("prop") / "signing-key.pem"
+    system = Runtime(Settings(database_url=PG_URL, database_schema=schema, signing_key_file=key))
     try:
         yield system
     finally:
@@ -114,7 +115,9 @@ def apply_operations(system, ops, runner):
                         "severity": severity,
                     }
                 )
-                r = system.entries.record_entry(OBSERVATION, Principal("p", Role.partner, actor), body)
+                r = system.entries.record_entry(
+                    OBSERVATION, Principal("p", Role.partner, actor), body
+                )
                 recorded.append((OBSERVATION, r.id, actor))
             elif op[0] in {"correct", "retract"} and recorded:
                 kind, entry_id, actor = recorded[op[1] % len(recorded)]

@@ -189,7 +189,9 @@ def scenario(registry):
         ("o5", "2021-09-19T23:30:00+02:00", 1),
         ("o6", "2021-09-14T10:00:00+02:00", 9),
     ]:
-        r = registry.entries.record_entry(OBSERVATION, HOSTS, obs(ext, "lerum", "graffiti", when, count))
+        r = registry.entries.record_entry(
+            OBSERVATION, HOSTS, obs(ext, "lerum", "graffiti", when, count)
+        )
         ids[ext] = r.id
     registry.entries.retract_entry(
         OBSERVATION, HOSTS, ids["o6"], RetractionIn(reason="fel station", expected_version=1)
@@ -438,9 +440,7 @@ def test_as_of_a_time_uses_the_last_event_recorded_by_then(scenario, registry):
     )
 
 
-def test_an_event_a_projection_cannot_apply_is_parked_and_the_rest_applied(
-    registry, monkeypatch
-):
+def test_an_event_a_projection_cannot_apply_is_parked_and_the_rest_applied(registry, monkeypatch):
     """Issue #10: a poison event parks; it does not stop the views for everyone."""
     ledger = registry.ledger
     receipts = [

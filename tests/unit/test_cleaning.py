@@ -59,7 +59,9 @@ def test_every_bad_item_of_a_batch_is_named_by_its_index():
 
 def test_corrections_and_registry_fields_pass_the_same_door():
     with pytest.raises(InvalidInput) as caught:
-        parse(CorrectionIn, {"changes": {"note": "a\x00"}, "reason": "fel\x1b", "expected_version": 1})
+        parse(
+            CorrectionIn, {"changes": {"note": "a\x00"}, "reason": "fel\x1b", "expected_version": 1}
+        )
     assert fields(caught.value) == {"changes.note", "reason"}
     with pytest.raises(InvalidInput) as caught:
         parse(StationIn, {"code": "x", "name": "Ler\u202eum", "municipality": "Lerum"})

@@ -77,7 +77,7 @@ def test_no_module_imports_itself_back_through_others():
         stack.append(module)
         for dep in sorted(graph.get(module, ())):
             if state.get(dep) == 1:
-                cycles.append([*stack[stack.index(dep):], dep])
+                cycles.append([*stack[stack.index(dep) :], dep])
             elif dep not in state:
                 visit(dep)
         stack.pop()
