@@ -216,7 +216,8 @@ def projections_status() -> None:
             str(d["position"]),
             str(d["head"]),
             str(d["lag"]),
-            ", ".join(map(str, d["parked"])) + (" …" if d["parked_count"] > len(d["parked"]) else ""),
+            ", ".join(map(str, d["parked"]))
+            + (" …" if d["parked_count"] > len(d["parked"]) else ""),
             (f"at {d['error_position']}: {d['last_error']}" if d["last_error"] else ""),
         )
     console.print(table)
@@ -284,6 +285,7 @@ def projections_rebuild(
         ) as bar:
             for n in names:
                 task = bar.add_task(n, total=max(1, runtime.runner.head()))
+
                 def advance(position: int, head: int, task: TaskID = task) -> None:
                     bar.update(task, completed=position, total=max(1, head))
 
@@ -347,20 +349,16 @@ def checkpoint() -> None:
     try:
         audit = runtime.audit
         with console.status("Sealing the log…") as status:
-            audit.issue_checkpoint()
             if audit.witnesses.configured:
-                status.update(f"Asking {audit.witnesses.configured} witnesses to cosign…")
-            signed = audit.gather_cosignatures()
+                status.update(f"Signing, and asking {audit.witnesses.configured} witnesses…")
+            signed = audit.issue_witnessed_checkpoint()
             witnesses = audit.witness_status()
         key = audit.signer.verifier_key
     finally:
         runtime.close()
-    assert signed is not None
     console.print(f"Signed a checkpoint of {signed['tree_size']} events.")
     if witnesses["configured"]:
-        console.print(
-            f"Witnessed by {witnesses['witnessed']} of {witnesses['configured']}."
-        )
+        console.print(f"Witnessed by {witnesses['witnessed']} of {witnesses['configured']}.")
         for w in witnesses["witnesses"]:
             if not w["cosigned_latest"]:
                 err.print(f"[yellow]{w['name']}[/]: {w['last_error']}")
@@ -398,9 +396,7 @@ def verify(
     ] = None,
     quorum: Annotated[
         int | None,
-        typer.Option(
-            min=1, help="cosignatures needed from --witness keys (default: all of them)"
-        ),
+        typer.Option(min=1, help="cosignatures needed from --witness keys (default: all of them)"),
     ] = None,
 ) -> None:
     """Recompute every leaf, the tree, each checkpoint and every stored text from the
@@ -480,9 +476,7 @@ def export(
     runtime = _runtime()
     try:
         audit = runtime.audit
-        audit.issue_checkpoint()
-        latest = audit.gather_cosignatures()
-        assert latest is not None
+        latest = audit.issue_witnessed_checkpoint()
         count = 0
         with out.open("w", encoding="utf-8") as f:
             for record in audit.export(after=after):

@@ -267,7 +267,9 @@ def populate(system: Runtime, *, seed: int = 2021, days: int = 365) -> DemoSumma
                 receipt = system.entries.record_entries(ACTIVITY, who, activities)
                 out.activities += receipt.created
             if observations:
-                out.observations += system.entries.record_entries(OBSERVATION, who, observations).created
+                out.observations += system.entries.record_entries(
+                    OBSERVATION, who, observations
+                ).created
 
         return run
 

@@ -189,11 +189,11 @@ def classify(exc: Exception) -> Problem:
         headers = dict(exc.headers) if exc.headers else None
         return Problem(exc.status_code, code, str(exc.detail), headers=headers)
     if isinstance(exc, BodyTooLarge):
-        return Problem(
-            413, "body_too_large", f"{exc}; split a large batch into several requests"
-        )
+        return Problem(413, "body_too_large", f"{exc}; split a large batch into several requests")
     if isinstance(exc, BodyTimeout):
-        return Problem(408, "request_timeout", f"{exc}; send it again", headers={"Connection": "close"})
+        return Problem(
+            408, "request_timeout", f"{exc}; send it again", headers={"Connection": "close"}
+        )
     if isinstance(exc, RateLimited):
         seconds = max(1, math.ceil(exc.retry_after))
         return Problem(

@@ -125,8 +125,6 @@ def may_see(who: Principal, actor: ActorLike, detail: Detail) -> bool:
     return True
 
 
-def hidden_actors(
-    who: Principal, actors: Sequence[ActorLike], detail: Detail
-) -> frozenset[str]:
+def hidden_actors(who: Principal, actors: Sequence[ActorLike], detail: Detail) -> frozenset[str]:
     """The codes of the actors whose activity ``who`` may not see at ``detail``."""
     return frozenset(a.code for a in actors if not may_see(who, a, detail))

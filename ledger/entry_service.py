@@ -140,7 +140,8 @@ class EntryCommands:
         """Record a batch in one transaction: every new entry is stored, or none is."""
         if len(entries) > self.app.max_batch_items:
             raise InvalidInput.one(
-                "items", f"a batch holds at most {self.app.max_batch_items} items (got {len(entries)})"
+                "items",
+                f"a batch holds at most {self.app.max_batch_items} items (got {len(entries)})",
             )
         if not entries:
             raise InvalidInput.one("items", "a batch needs at least one item")
@@ -269,7 +270,11 @@ class EntryCommands:
         for event in self.app.events.get(entry_id):
             if isinstance(event, Entry.Erased):
                 continue  # an erasure's own reason is not a reason of the entry
-            payload = {k: v for k, v in vars(event).items() if k in ("note", "details", "changes", "reason")}
+            payload = {
+                k: v
+                for k, v in vars(event).items()
+                if k in ("note", "details", "changes", "reason")
+            }
             wanted += [ref for path, ref in refs_in(payload) if path in fields]
         present = sorted(set(self.app.texts.lookup(wanted)))
         if not present:
@@ -386,7 +391,9 @@ class EntryCommands:
                     self.app.settings.earliest_date,
                 )
             else:
-                check_observation_time(entry.observed_at, now, skew, self.app.settings.earliest_date)
+                check_observation_time(
+                    entry.observed_at, now, skew, self.app.settings.earliest_date
+                )
         except InvalidInput as e:
             errors.extend(e.errors)
         if errors:
@@ -422,7 +429,11 @@ class EntryCommands:
         found = self.app.store.first_events(unique_ids)
         stored: dict[UUID, tuple[int, Any, Any]] = {}
         for entry_id, (position, stored_event) in found.items():
-            stored[entry_id] = (position, self.app.mapper.to_domain_event(stored_event), stored_event)
+            stored[entry_id] = (
+                position,
+                self.app.mapper.to_domain_event(stored_event),
+                stored_event,
+            )
         pairs = [(stored[i][1], entries[n]) for n, i in enumerate(ids) if i in stored]
         texts_differ = not self._same_texts(pairs)
         for index, entry_id in enumerate(ids):

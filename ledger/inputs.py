@@ -225,9 +225,7 @@ class RetractionIn(Command):
     expected_version: Version
 
 
-ErasableField = Literal[
-    "note", "reason", "details.title", "details.description", "details.unit"
-]
+ErasableField = Literal["note", "reason", "details.title", "details.description", "details.unit"]
 
 
 class ErasureIn(Command):

@@ -45,7 +45,9 @@ def timestamp_of(event: Any) -> datetime:
     return stamp
 
 
-def receipt_for(recording: Recording[UUID], *, id: UUID | None = None, version: int | None = None) -> Receipt:
+def receipt_for(
+    recording: Recording[UUID], *, id: UUID | None = None, version: int | None = None
+) -> Receipt:
     """The receipt of one stored event: the aggregate, its version (or ``version``, for
     a save of several events), the position and the leaf hash."""
     event = recording.domain_event

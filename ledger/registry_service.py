@@ -293,7 +293,7 @@ class RegistryCommands:
         self, measures: list[MeasureIn], prefix: str, station: str
     ) -> list[FieldError]:
         errors = []
-        zones = (found.zones if (found := self.find_station(station)) else [])
+        zones = found.zones if (found := self.find_station(station)) else []
         for i, m in enumerate(measures):
             at = f"{prefix}.{i}." if prefix else ""
             if self.find_actor(m.owner) is None:

@@ -109,7 +109,11 @@ class Sealer:
                 out[key] = self.text(path, value)
             elif key == "details" and isinstance(value, dict):
                 out[key] = {
-                    k: (self.text(f"details.{k}", v) if k in TEXT_DETAILS and isinstance(v, str) else v)
+                    k: (
+                        self.text(f"details.{k}", v)
+                        if k in TEXT_DETAILS and isinstance(v, str)
+                        else v
+                    )
                     for k, v in value.items()
                 }
             elif key == "changes" and isinstance(value, dict):
@@ -121,7 +125,9 @@ class Sealer:
 
 def text_values(data: dict[str, Any]) -> dict[str, str]:
     """The free-text values of an entry's fields, by path (``note``, ``details.title``…)."""
-    out = {key: value for key, value in data.items() if key in TEXT_FIELDS and isinstance(value, str)}
+    out = {
+        key: value for key, value in data.items() if key in TEXT_FIELDS and isinstance(value, str)
+    }
     details = data.get("details")
     if isinstance(details, dict):
         for key, value in details.items():

@@ -137,7 +137,9 @@ class Ctx:
         #: "as of" a day that has not ended yet is the present.
         self.as_of: datetime | None = end_of_day(day) if day and day < real_today else None
         self.today: date = day if day is not None and self.as_of else real_today
-        self.stations: dict[str, Station] = {s.code: s for s in self.registry.list_stations(self.who)}
+        self.stations: dict[str, Station] = {
+            s.code: s for s in self.registry.list_stations(self.who)
+        }
         self.actors: dict[str, Actor] = {a.code: a for a in self.registry.list_actors(self.who)}
         if self.filters.station and self.filters.station not in self.stations:
             raise PageError(404, t(self.lang, "unknown_station", code=self.filters.station))

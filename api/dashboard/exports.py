@@ -143,9 +143,14 @@ def selection(table: DataTable, ctx: Ctx) -> list[tuple[str, str]]:
         rows.append(("Aktör" if sv else "Actor", ctx.actor_name(q["actor"])))
     now = "nuläget" if sv else "the present"
     rows.append(
-        ("Som det såg ut" if sv else "As it stood on", ctx.as_of.date().isoformat() if ctx.as_of else now)
+        (
+            "Som det såg ut" if sv else "As it stood on",
+            ctx.as_of.date().isoformat() if ctx.as_of else now,
+        )
     )
-    rows.append(("Skapad" if sv else "Made", datetime.now().astimezone().isoformat(timespec="seconds")))
+    rows.append(
+        ("Skapad" if sv else "Made", datetime.now().astimezone().isoformat(timespec="seconds"))
+    )
     return rows
 
 

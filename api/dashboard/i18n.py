@@ -62,7 +62,10 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "back_to_now": ("Visa nuläget", "Show the present"),
     "quick_picks": ("Snabbval", "Quick picks"),
-    "scroll_hint": ("Svep eller rulla i sidled för att se hela tabellen →", "Swipe or scroll sideways to see the whole table →"),
+    "scroll_hint": (
+        "Svep eller rulla i sidled för att se hela tabellen →",
+        "Swipe or scroll sideways to see the whole table →",
+    ),
     "table_region": ("Tabell", "Table"),
     "pick_period": ("Hela löftesperioden", "The whole promise period"),
     "pick_tertial": ("Tertial {name}", "Tertial {name}"),

@@ -450,7 +450,9 @@ def report(ctx: Ctx, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]
                 "station": code,
                 "commitments": [r for r in rows if r["station"] == code],
                 "work": work,
-                "done": [m for m in measures.rows if m["station"] == code and m["status"] == "done"],
+                "done": [
+                    m for m in measures.rows if m["station"] == code and m["status"] == "done"
+                ],
                 "open": [
                     m
                     for m in measures.rows

@@ -52,7 +52,9 @@ class HtmlRoute(APIRoute):
                 return error_page(request, 422, t(render.language(request), "bad_param", field="?"))
             except Exception as exc:  # the API's own classification, as a page
                 problem = classify(exc)
-                detail = exc.detail if isinstance(exc, LedgerError | StarletteHTTPException) else None
+                detail = (
+                    exc.detail if isinstance(exc, LedgerError | StarletteHTTPException) else None
+                )
                 response = error_page(request, problem.status, None, detail=detail)
                 retry = (problem.headers or {}).get("Retry-After")
                 if retry is not None:
@@ -223,9 +225,7 @@ def audit(request: Request) -> Response:
 def report(request: Request) -> Response:
     ctx = _ctx(request, current_session(request))
     checkpoint = request.app.state.runtime.audit.latest_checkpoint()
-    return _page(
-        request, "report.html", ctx, {**pages.report(ctx, checkpoint), "inline_css": None}
-    )
+    return _page(request, "report.html", ctx, {**pages.report(ctx, checkpoint), "inline_css": None})
 
 
 @router.get("/export/{filename}")

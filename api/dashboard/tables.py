@@ -141,7 +141,7 @@ PERCENT_FROM = 10
 
 
 def change_text(row: dict[str, Any], lang: str) -> str:
-    """" +25 %" when the base count is large enough, else the counts " (1 → 7)"."""
+    """ " +25 %" when the base count is large enough, else the counts " (1 → 7)"."""
     relative, counts = row.get("relative"), row.get("counts")
     if counts is not None and min(counts) < PERCENT_FROM:
         before, now = counts
@@ -205,7 +205,7 @@ PROGRESS_COLS = [
 
 
 def units_text(lang: str, row: StationProgress) -> str:
-    """"21 av 26 veckor" / "21 of 26 weeks" for per-week and per-month commitments."""
+    """ "21 av 26 veckor" / "21 of 26 weeks" for per-week and per-month commitments."""
     if "weeks" in row:
         return t(lang, "weeks_met", met=row.get("weeks_met", 0), n=row["weeks"])
     if "months" in row:

@@ -126,11 +126,13 @@ def checkpoints(
     response_model=Checkpoint,
     operation_id="issueCheckpoint",
     responses=errors(*READ, 403, 507),
-    summary="Seal the log up to now and sign a checkpoint",
+    summary="Seal the log up to now, sign a checkpoint and gather the witnesses' cosignatures",
+    description="Waits for each witness in TRYGG_WITNESSES at most "
+    "TRYGG_WITNESS_TIMEOUT_SECONDS; one that does not answer is asked again later.",
 )
 def issue_checkpoint(who: Caller, audit: Audit) -> dict[str, Any]:
     audit.require(who)
-    return audit.issue_checkpoint()
+    return audit.issue_witnessed_checkpoint()
 
 
 @router.get(

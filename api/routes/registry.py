@@ -26,7 +26,9 @@ router = APIRouter(prefix="/v1")
 
 
 @router.post(
-    "/stations", tags=["registry"], status_code=201,
+    "/stations",
+    tags=["registry"],
+    status_code=201,
     response_model=Receipt,
     operation_id="registerStation",
     responses=errors(*WRITE),
@@ -36,7 +38,8 @@ def register_station(body: StationIn, who: Caller, registry: RegistryDep) -> dic
 
 
 @router.get(
-    "/stations", tags=["registry"],
+    "/stations",
+    tags=["registry"],
     response_model=Stations,
     operation_id="listStations",
     responses=errors(*READ),
@@ -46,7 +49,8 @@ def list_stations(who: Caller, registry: RegistryDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/stations/{code}", tags=["registry"],
+    "/stations/{code}",
+    tags=["registry"],
     response_model=StationOut,
     operation_id="getStation",
     responses=errors(*READ, 404),
@@ -56,7 +60,9 @@ def get_station(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]
 
 
 @router.post(
-    "/actors", tags=["registry"], status_code=201,
+    "/actors",
+    tags=["registry"],
+    status_code=201,
     response_model=Receipt,
     operation_id="registerActor",
     responses=errors(*WRITE),
@@ -66,7 +72,8 @@ def register_actor(body: ActorIn, who: Caller, registry: RegistryDep) -> dict[st
 
 
 @router.get(
-    "/actors", tags=["registry"],
+    "/actors",
+    tags=["registry"],
     response_model=Actors,
     operation_id="listActors",
     responses=errors(*READ),
@@ -76,7 +83,8 @@ def list_actors(who: Caller, registry: RegistryDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/actors/{code}", tags=["registry"],
+    "/actors/{code}",
+    tags=["registry"],
     response_model=ActorOut,
     operation_id="getActor",
     responses=errors(*READ, 404),
@@ -86,7 +94,9 @@ def get_actor(code: str, who: Caller, registry: RegistryDep) -> dict[str, Any]:
 
 
 @router.post(
-    "/promises", tags=["promises"], status_code=201,
+    "/promises",
+    tags=["promises"],
+    status_code=201,
     response_model=Receipt,
     operation_id="makePromise",
     responses=errors(*WRITE),
@@ -96,7 +106,8 @@ def make_promise(body: PromiseIn, who: Caller, registry: RegistryDep) -> dict[st
 
 
 @router.get(
-    "/promises", tags=["promises"],
+    "/promises",
+    tags=["promises"],
     response_model=Promises,
     operation_id="listPromises",
     responses=errors(*READ),
@@ -106,7 +117,9 @@ def list_promises(who: Caller, registry: RegistryDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/promises/{promise}", tags=["promises"], summary="A promise by id or code",
+    "/promises/{promise}",
+    tags=["promises"],
+    summary="A promise by id or code",
     response_model=PromiseOut,
     operation_id="getPromise",
     responses=errors(*READ, 404),
@@ -116,7 +129,9 @@ def get_promise(promise: str, who: Caller, registry: RegistryDep) -> dict[str, A
 
 
 @router.post(
-    "/action-plans", tags=["action plans"], status_code=201,
+    "/action-plans",
+    tags=["action plans"],
+    status_code=201,
     response_model=Receipt,
     operation_id="createActionPlan",
     responses=errors(*WRITE, 404),
@@ -126,7 +141,8 @@ def create_action_plan(body: ActionPlanIn, who: Caller, registry: RegistryDep) -
 
 
 @router.get(
-    "/action-plans", tags=["action plans"],
+    "/action-plans",
+    tags=["action plans"],
     response_model=ActionPlans,
     operation_id="listActionPlans",
     responses=errors(*READ, 404),
@@ -142,7 +158,8 @@ def list_action_plans(
 
 
 @router.get(
-    "/action-plans/{plan_id}", tags=["action plans"],
+    "/action-plans/{plan_id}",
+    tags=["action plans"],
     response_model=ActionPlanOut,
     operation_id="getActionPlan",
     responses=errors(*READ, 404),
@@ -152,7 +169,9 @@ def get_action_plan(plan_id: UUID, who: Caller, registry: RegistryDep) -> dict[s
 
 
 @router.post(
-    "/action-plans/{plan_id}/measures", tags=["action plans"], status_code=201,
+    "/action-plans/{plan_id}/measures",
+    tags=["action plans"],
+    status_code=201,
     response_model=Receipt,
     operation_id="addMeasure",
     responses=errors(*WRITE, 404),
@@ -168,7 +187,8 @@ def add_measure(
 
 
 @router.post(
-    "/action-plans/{plan_id}/measures/{measure}/status", tags=["action plans"],
+    "/action-plans/{plan_id}/measures/{measure}/status",
+    tags=["action plans"],
     response_model=Receipt,
     operation_id="changeMeasureStatus",
     responses=errors(*WRITE, 404),

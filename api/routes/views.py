@@ -121,9 +121,7 @@ def promise_progress(
     min_position: MinPosition = None,
 ) -> results.Progress:
     views.wait_for(min_position, ("activities",))
-    return views.promise_progress(
-        who, promise, start=start, end=end, as_of=parse_as_of(as_of)
-    )
+    return views.promise_progress(who, promise, start=start, end=end, as_of=parse_as_of(as_of))
 
 
 @router.get(

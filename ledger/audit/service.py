@@ -183,7 +183,20 @@ class AuditService:
         if latest is None:
             return None
         self.witnesses.gather(latest)
-        return self.latest_checkpoint()
+        return self.checkpoint(latest["id"])
+
+    def issue_witnessed_checkpoint(self) -> dict[str, Any]:
+        """Sign a checkpoint and wait (at most the witness timeout) for the witnesses'
+        cosignatures: what an auditor who asks for a checkpoint to keep wants."""
+        issued = self.issue_checkpoint()
+        self.witnesses.gather(issued)
+        return self.checkpoint(issued["id"])
+
+    def checkpoint(self, checkpoint_id: int) -> dict[str, Any]:
+        found = self.checkpoints(limit=1, before=checkpoint_id + 1)
+        if not found or found[0]["id"] != checkpoint_id:
+            raise NotFound(f"no checkpoint {checkpoint_id}")
+        return found[0]
 
     def witness_status(self) -> dict[str, Any]:
         return self.witnesses.status(self.latest_checkpoint())

@@ -136,5 +136,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 curs.execute(query, (chunk,))
                 for r in curs.fetchall():
                     uid = r["originator_id"]
-                    found[uid] = (r["notification_id"], StoredEvent(uid, 1, r["topic"], bytes(r["state"])))
+                    found[uid] = (
+                        r["notification_id"],
+                        StoredEvent(uid, 1, r["topic"], bytes(r["state"])),
+                    )
         return found
