@@ -222,6 +222,8 @@ UI: dict[str, tuple[str, str]] = {
     "witness_state": ("Läge", "State"),
     "witness_ok": ("Har kontrasignerat den senaste", "Cosigned the latest"),
     "witness_waiting": ("Väntar", "Waiting"),
+    "witness_last_error": ("Senaste fel", "Last error"),
+    "witness_behind": ("Har inte kontrasignerat den senaste", "Has not cosigned the latest"),
     "no_checkpoint": ("Ingen kontrollpunkt ännu.", "No checkpoint yet."),
     "last_verify": ("Senaste verifiering", "Last verification"),
     "never_verified": ("Ingen verifiering ännu.", "Not verified yet."),
