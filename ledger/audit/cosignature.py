@@ -167,6 +167,7 @@ def check_cosignatures(
     latest = (time.time() if now is None else now) + FUTURE_SKEW_SECONDS
     valid: dict[str, int] = {}
     invalid: dict[str, str] = {}
+    counted: set[bytes] = set()  # one public key counts once, under whatever name
     for sig in parsed.signatures:
         key = trusted.get((sig.name, sig.key_id))
         if key is None:
@@ -174,8 +175,9 @@ def check_cosignatures(
         why = _check_one(key, parsed.text, sig.signature, latest)
         if isinstance(why, str):
             invalid[key.name] = why
-        elif key.name not in invalid:
+        elif key.name not in invalid and (key.name in valid or key.public_key not in counted):
             valid[key.name] = why
+            counted.add(key.public_key)
     for name in invalid:
         valid.pop(name, None)
     seen = set(valid) | set(invalid)
@@ -203,6 +205,15 @@ def cosignature_timestamp(line: str) -> int:
     if len(blob) != 4 + 8 + 64:
         raise CheckpointError("not an Ed25519 cosignature line")
     return int.from_bytes(blob[4:12], "big")
+
+
+def cosignature_key_id(line: str) -> int | None:
+    """The key id a signature line names (None if it is not a signature line)."""
+    try:
+        blob = _line_blob(line)
+    except CheckpointError:
+        return None
+    return int.from_bytes(blob[:4], "big") if len(blob) >= 4 else None
 
 
 def _line_blob(line: str) -> bytes:

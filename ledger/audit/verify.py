@@ -144,7 +144,7 @@ def verify_ledger(
     auditor_checkpoint: str | None = None,
     auditor_key: str | None = None,
     witnesses: Sequence[VerifierKey] = (),
-    quorum: int = 0,
+    quorum: int | None = None,
     progress: Callable[[int], None] | None = None,
     stop_after: int = 1,
 ) -> VerifyReport:
@@ -307,7 +307,8 @@ def verify_ledger(
                 tree.size,
             )
     if witnesses and not report.problems:
-        _check_witnesses(engine, stored, witnesses, quorum, report, problem)
+        needed = len(witnesses) if quorum is None else quorum
+        _check_witnesses(engine, stored, witnesses, needed, report, problem)
     return report
 
 

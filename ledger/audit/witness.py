@@ -8,7 +8,10 @@ than another (a split view), cannot get this witness's cosignature for it.
 
 Checking the old size and storing the new checkpoint happen in one ``BEGIN IMMEDIATE``
 transaction, so two concurrent requests can never roll the state back (the race the
-spec describes). Refused requests whose signature was valid are kept as evidence.
+spec describes). A log-signed checkpoint with the same size as the cosigned one but
+another root is proof that the log forked: it is kept as evidence (only the signed body
+and the log's own signature lines; a bad consistency proof proves nothing, since anyone can
+attach one to a public checkpoint).
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from ledger.audit.cosignature import Cosigner
 from ledger.audit.merkle import EMPTY_ROOT, verify_consistency
 
 MAX_PROOF_LINES = 63
-MAX_REQUEST_BYTES = 64 * 1024
-_SIZE_RE = re.compile(r"0|[1-9][0-9]{0,18}")
+MAX_REQUEST_BYTES = 128 * 1024  # room for 16 large (post-quantum) signature lines
+MAX_SIZE = 2**63 - 1  # what the state file stores; larger trees are refused, not truncated
+MAX_EVIDENCE = 1000
+_SIZE_RE = re.compile(r"0|[1-9][0-9]{0,19}")
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 
 
@@ -83,6 +88,8 @@ def _bad(message: str) -> WitnessRefusal:
 def _size(text: str, what: str) -> int:
     if not _SIZE_RE.fullmatch(text):
         raise _bad(f"{what} must be a decimal number without leading zeros")
+    if int(text) > MAX_SIZE:
+        raise _bad(f"{what} is larger than this witness supports (2^63 - 1)")
     return int(text)
 
 
@@ -163,7 +170,7 @@ class WitnessState:
                     origin TEXT NOT NULL,
                     received_at TEXT NOT NULL,
                     reason TEXT NOT NULL,
-                    request TEXT NOT NULL
+                    request TEXT NOT NULL UNIQUE
                 );
                 """
             )
@@ -206,9 +213,13 @@ class WitnessState:
         )
 
     def keep_evidence(self, origin: str, reason: str, request: str) -> None:
+        """Keep a signed note that proves misbehaviour: once, and at most MAX_EVIDENCE."""
         with self.transaction() as conn:
+            if conn.execute("SELECT count(*) FROM evidence").fetchone()[0] >= MAX_EVIDENCE:
+                return
             conn.execute(
-                "INSERT INTO evidence (origin, received_at, reason, request) VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO evidence (origin, received_at, reason, request) "
+                "VALUES (?, ?, ?, ?)",
                 (origin, datetime.now(UTC).isoformat(), reason, request),
             )
 
@@ -265,18 +276,26 @@ class Witness:
             raise WitnessRefusal(404, f"unknown log origin {cp.origin!r}")
         message = note.text.encode("utf-8")
         trusted = {(k.name, k.key_id): k for k in keys}
-        if not any(
-            (key := trusted.get((s.name, s.key_id))) is not None
-            and key.verify(message, s.signature)
-            for s in note.signatures
-        ):
+        signed_by_log: list[str] = []
+        for sig in note.signatures:
+            key = trusted.get((sig.name, sig.key_id))
+            if key is None:
+                continue  # other keys (earlier witnesses, say) are ignored, as the spec says
+            if not key.verify(message, sig.signature):
+                # signed-note: a failing signature by a known key rejects the whole note.
+                raise WitnessRefusal(403, f"a signature by {key.name} does not verify")
+            blob = sig.key_id.to_bytes(4, "big") + sig.signature
+            signed_by_log.append(f"— {sig.name} {base64.b64encode(blob).decode('ascii')}\n")
+        if not signed_by_log:
             raise WitnessRefusal(403, f"no valid signature by a known key for {cp.origin!r}")
         if request.old_size > cp.size:
             raise _bad(f"old size {request.old_size} is larger than the checkpoint size {cp.size}")
+        # What the witness keeps and shows: the body and the log's verified signatures only.
+        verified = note.text + "\n" + "".join(signed_by_log)
         with self._lock:
-            return self._check_and_cosign(request, cp, body)
+            return self._check_and_cosign(request, cp, verified)
 
-    def _check_and_cosign(self, request: AddCheckpoint, cp: CheckpointBody, raw: bytes) -> str:
+    def _check_and_cosign(self, request: AddCheckpoint, cp: CheckpointBody, verified: str) -> str:
         evidence: str | None = None
         try:
             with self.state.transaction() as conn:
@@ -289,8 +308,8 @@ class Witness:
                         known_size=known_size,
                     )
                 known_root = known.root if known else EMPTY_ROOT
-                if request.old_size == cp.size and known is not None and cp.root != known_root:
-                    evidence = "same size, different root: a fork"
+                if request.old_size == cp.size and cp.root != known_root:
+                    evidence = "same size, different root: a fork" if known else None
                     raise WitnessRefusal(
                         409, f"a different root for size {cp.size}", known_size=known_size
                     )
@@ -299,14 +318,13 @@ class Witness:
                 if known is not None and not verify_consistency(
                     known.size, cp.size, known_root, cp.root, request.proof
                 ):
-                    evidence = f"not consistent with the cosigned size {known.size}"
                     raise WitnessRefusal(
                         422, f"the consistency proof from size {known.size} does not verify"
                     )
                 line = self.cosigner.cosign(cp.text, int(self.clock()))
-                self.state.store(conn, cp, request.note, datetime.now(UTC))
+                self.state.store(conn, cp, verified, datetime.now(UTC))
                 return line
         except WitnessRefusal:
             if evidence is not None:
-                self.state.keep_evidence(cp.origin, evidence, raw.decode("utf-8"))
+                self.state.keep_evidence(cp.origin, evidence, verified)
             raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from ledger.audit.checkpoint import CheckpointError, VerifierKey
 from ledger.audit.cosignature import (
     check_cosignatures,
+    cosignature_key_id,
     cosignature_timestamp,
     parse_witness_key,
     signature_lines,
@@ -83,6 +85,12 @@ def parse_witnesses(text: str | None) -> list[WitnessConfig]:
             raise WitnessConfigError(f"TRYGG_WITNESSES entry {n}: {exc}") from None
         if any(w.name == key.name for w in found):
             raise WitnessConfigError(f"TRYGG_WITNESSES names witness {key.name!r} twice")
+        if any(w.key.public_key == key.public_key for w in found):
+            # A cosignature does not sign the witness's name: one key under two names
+            # would count twice towards a quorum.
+            raise WitnessConfigError(
+                f"TRYGG_WITNESSES entry {n} reuses the public key of another witness"
+            )
         found.append(WitnessConfig(url, key))
     return found
 
@@ -165,8 +173,18 @@ class WitnessPool:
                 return list(pool.map(lambda w: self._ask(w, checkpoint), todo))
 
     def _ask(self, witness: WitnessConfig, checkpoint: dict[str, Any]) -> Outcome:
+        try:
+            return self._ask_once(witness, checkpoint)
+        except Exception as exc:  # one witness's odd answer must not stop the others
+            log.exception("asking witness %s failed", witness.name)
+            return self._failed(witness, f"{type(exc).__name__}: {exc}")
+
+    def _ask_once(self, witness: WitnessConfig, checkpoint: dict[str, Any]) -> Outcome:
         size = int(checkpoint["tree_size"])
         old = self._known_size(witness.name)
+        if old > size:
+            # A newer checkpoint was cosigned meanwhile (this request was stale).
+            return Outcome(witness.name, True, f"already cosigned size {old}")
         try:
             with httpx.Client(timeout=self.timeout, transport=self._transport) as client:
                 try:
@@ -211,7 +229,7 @@ class WitnessPool:
         reason = response.text.strip()[:200]
         content_type = response.headers.get("content-type", "")
         if response.status_code == 409 and content_type.startswith(SIZE_CONTENT_TYPE):
-            known = int(reason) if reason.isdigit() else None
+            known = int(reason) if re.fullmatch(r"0|[1-9][0-9]{0,19}", reason) else None
             if known is not None and known == old == size:
                 raise _Refused(f"the witness holds a different root for size {size}: a fork", known)
             raise _Refused(f"409: the witness holds size {reason}", known)
@@ -219,18 +237,22 @@ class WitnessPool:
 
     @staticmethod
     def _valid_lines(witness: WitnessConfig, note: str, answer: str) -> str:
+        """The one line of the answer that is a valid cosignature by this witness's key;
+        lines by other keys are ignored, as the spec says."""
         try:
             lines = signature_lines(answer)
-            check = check_cosignatures(with_cosignatures(note, lines), [witness.key])
         except CheckpointError as exc:
             raise _Refused(f"the witness answered with malformed signature lines: {exc}") from None
-        if witness.name not in check.valid:
-            why = check.invalid.get(witness.name, "no line signed by its key")
-            raise _Refused(f"the witness answered without a valid cosignature: {why}")
-        ours = [
-            line for line in lines if line.startswith(f"— {witness.name} ")
-        ]  # only its own key's lines are kept; any others are ignored, as the spec says
-        return ours[0]
+        why = "no line signed by its key"
+        for line in lines:
+            try:
+                check = check_cosignatures(with_cosignatures(note, [line]), [witness.key])
+            except CheckpointError:
+                continue
+            if witness.name in check.valid:
+                return line
+            why = check.invalid.get(witness.name, why)
+        raise _Refused(f"the witness answered without a valid cosignature: {why}")
 
     # -- remembering ----------------------------------------------------------------------
 
@@ -242,14 +264,15 @@ class WitnessPool:
         return int(size or 0)
 
     def _cosigned_by(self, checkpoint_id: int) -> set[str]:
+        """Witnesses whose *current* key cosigned the checkpoint (a key change asks again)."""
+        current = {w.name: w.key.key_id for w in self.witnesses}
         with self.engine.connect() as conn:
-            return set(
-                conn.execute(
-                    select(cosignatures.c.witness).where(
-                        cosignatures.c.checkpoint_id == checkpoint_id
-                    )
-                ).scalars()
-            )
+            rows = conn.execute(
+                select(cosignatures.c.witness, cosignatures.c.line).where(
+                    cosignatures.c.checkpoint_id == checkpoint_id
+                )
+            ).all()
+        return {name for name, line in rows if cosignature_key_id(line) == current.get(name)}
 
     def _store(self, witness: WitnessConfig, checkpoint: dict[str, Any], line: str) -> None:
         now = datetime.now(UTC)

@@ -87,7 +87,9 @@ def test_only_the_owning_actor_may_correct(client, keys):
         headers=keys.header("other_partner"),
     )
     assert r.status_code == unknown.status_code == 404
-    assert r.json()["detail"].split(" with id ")[0] == unknown.json()["detail"].split(" with id ")[0]
+    assert (
+        r.json()["detail"].split(" with id ")[0] == unknown.json()["detail"].split(" with id ")[0]
+    )
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,7 @@ ALLOWED = {
     ("GET", "/v1/audit/checkpoints"): AUDIT,
     ("POST", "/v1/audit/checkpoints"): AUDIT,
     ("GET", "/v1/audit/public-key"): AUDIT,
+    ("GET", "/v1/audit/witnesses"): AUDIT,
     ("GET", "/v1/audit/proofs/inclusion"): AUDIT,
     ("GET", "/v1/audit/proofs/consistency"): AUDIT,
     ("POST", "/v1/observations/{entry_id}/corrections"): PARTNER,

@@ -537,9 +537,7 @@ def test_the_report_command_writes_the_html(data, cli_env, tmp_path):
     assert "inte ett datum" in bad.stderr
 
 
-def test_exports_neutralise_formulas_in_headers_and_after_semicolons(
-    client, keys, data, registry
-):
+def test_exports_neutralise_formulas_in_headers_and_after_semicolons(client, keys, data, registry):
     """Issue #10: headers come from stored names too, and a spreadsheet splitting on `;`
     must not find a formula after one."""
     registry.registry.register_actor(
@@ -578,13 +576,15 @@ def test_parked_events_are_said_everywhere_the_views_are_read(client, keys, data
     projection.apply = refuse
     try:
         h = keys.header("partner")
-        parked = client.post("/v1/activities", json=activity(500, external_id="vt-parked"), headers=h)
+        parked = client.post(
+            "/v1/activities", json=activity(500, external_id="vt-parked"), headers=h
+        )
         later = client.post("/v1/activities", json=activity(501), headers=h).json()
         listed = client.get("/v1/activities", params={"min_position": later["position"]}, headers=h)
         assert listed.status_code == 200  # the views went on past the bad event
-        status = {
-            s["name"]: s for s in client.get("/v1/projections", headers=h).json()["items"]
-        }["activities"]
+        status = {s["name"]: s for s in client.get("/v1/projections", headers=h).json()["items"]}[
+            "activities"
+        ]
         assert status["state"] == "degraded"
         assert status["parked"] == [parked.json()["position"]]
         assert 'trygg_projection_parked{projection="activities"} 1' in client.get("/metrics").text
@@ -608,7 +608,13 @@ def test_exports_speak_the_readers_language(client, keys, data):
     rows = list(csv.reader(io.StringIO(sv.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Åtagande"
     assert any("," in cell for row in rows[1:] for cell in row if cell[:1].isdigit())
-    assert {row[-1] for row in rows[1:]} <= {"Uppfyllt", "Ej uppfyllt", "I fas", "Ligger efter", "Ej påbörjat"}
+    assert {row[-1] for row in rows[1:]} <= {
+        "Uppfyllt",
+        "Ej uppfyllt",
+        "I fas",
+        "Ligger efter",
+        "Ej påbörjat",
+    }
     en = client.get("/export/progress.csv", params={**params, "lang": "en"}).content
     assert not en.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(en.decode("utf-8"))))

@@ -355,7 +355,9 @@ def test_on_a_phone_status_and_delivered_come_first(browser, demo):
         status = row.locator("td.c-status").bounding_box()
         delivered = row.locator("td.c-delivered").bounding_box()
         actor = row.locator("td").first.bounding_box()
-        assert status["y"] <= delivered["y"] < actor["y"]  # a card: status, delivered, then the rest
+        assert (
+            status["y"] <= delivered["y"] < actor["y"]
+        )  # a card: status, delivered, then the rest
     finally:
         context.close()
 

@@ -122,7 +122,10 @@ def assert_gone_from_the_database(registry, needle: str) -> None:
     """No table holds the text; on SQLite, not even the file's free pages or its WAL."""
     with registry.engine.connect() as conn:
         if registry.database.is_sqlite:
-            names = [r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")]
+            names = [
+                r[0]
+                for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
         else:
             names = [
                 r[0]
@@ -149,12 +152,19 @@ def test_every_proof_stays_valid_and_verify_counts_the_erasure(
     note_before = client.get(
         "/v1/audit/checkpoints/latest", params={"format": "note"}, headers=auditor
     ).text
-    assert erase(client, keys, slipped["id"], ["note", "details.title", "reason"]).status_code == 200
+    assert (
+        erase(client, keys, slipped["id"], ["note", "details.title", "reason"]).status_code == 200
+    )
     after = client.post("/v1/audit/checkpoints", headers=auditor).json()
     # The original event is still in the old checkpoint and in the new one.
-    key = VerifierKey.parse(client.get("/v1/audit/public-key", headers=auditor).json()["verifier_key"])
+    key = VerifierKey.parse(
+        client.get("/v1/audit/public-key", headers=auditor).json()["verifier_key"]
+    )
     assert verify_checkpoint(note_before, key).size == before["tree_size"]
-    for size, root in ((before["tree_size"], before["root_hash"]), (after["tree_size"], after["root_hash"])):
+    for size, root in (
+        (before["tree_size"], before["root_hash"]),
+        (after["tree_size"], after["root_hash"]),
+    ):
         proof = client.get(
             "/v1/audit/proofs/inclusion",
             params={"position": slipped["created"]["position"], "tree_size": size},
@@ -185,8 +195,17 @@ def test_every_proof_stays_valid_and_verify_counts_the_erasure(
     trygg("export", "--out", str(log), "--checkpoint-out", str(cp), env=cli_env)
     r = subprocess.run(
         [
-            sys.executable, "-m", "ledger.audit.standalone", "--log", str(log), "--checkpoint", str(cp),
-            "--old-checkpoint", str(earlier), "--key", str(key),
+            sys.executable,
+            "-m",
+            "ledger.audit.standalone",
+            "--log",
+            str(log),
+            "--checkpoint",
+            str(cp),
+            "--old-checkpoint",
+            str(earlier),
+            "--key",
+            str(key),
         ],
         capture_output=True,
         text=True,
@@ -202,7 +221,9 @@ def test_a_retry_after_an_erasure_is_answered_not_stored_again(client, keys, sli
     assert again.json()["created"] is False
     assert_gone_from_the_database(registry, "Exempelsson bråkade")
     other = {**slipped["body"], "staff_count": 9}
-    assert client.post("/v1/activities", json=other, headers=keys.header("partner")).status_code == 409
+    assert (
+        client.post("/v1/activities", json=other, headers=keys.header("partner")).status_code == 409
+    )
 
 
 def test_a_correction_after_an_erasure_keeps_the_text_erased(client, keys, slipped):
@@ -249,5 +270,7 @@ def test_the_cli_erases_too(client, keys, slipped, cli_env):
     assert "Erased 1 texts (note)" in done.stdout
     entry = client.get(f"/v1/activities/{slipped['id']}", headers=keys.header("admin")).json()
     assert entry["note"] is None
-    refused = trygg("erase", slipped["id"], "--field", "nope", "--reason", "x y z", env=cli_env, check=False)
+    refused = trygg(
+        "erase", slipped["id"], "--field", "nope", "--reason", "x y z", env=cli_env, check=False
+    )
     assert refused.returncode == 1

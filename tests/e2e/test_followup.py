@@ -144,7 +144,15 @@ def test_the_report_has_a_summary_a_section_per_station_and_page_numbers(
     assert "counter(page)" in css  # page numbers when printed
     out = tmp_path / "lerum.html"
     trygg(
-        "report", "--from", "2022-01-03", "--to", "2022-04-03", "--station", "lerum",
-        "--out", str(out), env=cli_env,
+        "report",
+        "--from",
+        "2022-01-03",
+        "--to",
+        "2022-04-03",
+        "--station",
+        "lerum",
+        "--out",
+        str(out),
+        env=cli_env,
     )
     assert 'id="r-st-lerum"' in out.read_text(encoding="utf-8")

@@ -54,7 +54,9 @@ def test_a_nul_after_it_was_refused_leaves_the_views_running(client, keys):
     """The bug that froze every view on PostgreSQL: now the note never gets in, and the
     next write is projected as usual."""
     h = keys.header("partner")
-    assert client.post("/v1/activities", json=activity(1, note="a\x00b"), headers=h).status_code == 422
+    assert (
+        client.post("/v1/activities", json=activity(1, note="a\x00b"), headers=h).status_code == 422
+    )
     ok = client.post("/v1/activities", json=activity(2, note="Lugnt"), headers=h).json()
     listed = client.get("/v1/activities", params={"min_position": ok["position"]}, headers=h)
     assert [i["note"] for i in listed.json()["items"]] == ["Lugnt"]

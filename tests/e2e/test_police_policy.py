@@ -86,7 +86,9 @@ def view(client, w, name: str, role: str):
         case "history":
             return client.get(f"/v1/activities/{patrol}/history", headers=h)
         case "list_police":
-            return client.get("/v1/activities", params={"actor": "polisen-alingsas", **at}, headers=h)
+            return client.get(
+                "/v1/activities", params={"actor": "polisen-alingsas", **at}, headers=h
+            )
         case "list_all":
             return client.get("/v1/activities", params=at, headers=h)
         case "feed":
@@ -123,11 +125,17 @@ def sees_the_patrol(name: str, r) -> bool:
         case "feed":
             return any(e["actor"] == "polisen-alingsas" for e in body["events"])
         case "station_day" | "station_day_as_of" | "actor_day":
-            return r.status_code == 200 and any(row["period"] == "2022-02-02" for row in body["rows"])
+            return r.status_code == 200 and any(
+                row["period"] == "2022-02-02" for row in body["rows"]
+            )
         case "station_week_of_one_day" | "actor_week_of_one_day" | "actor_month_of_one_day":
             # Exactly the asked day (not widened) is detail; a whole week or month is not.
-            return body["from"] == "2022-02-02" and body["to"] == "2022-02-02" and bool(
-                police_rows(body) or (body.get("actor") == "polisen-alingsas" and body["rows"])
+            return (
+                body["from"] == "2022-02-02"
+                and body["to"] == "2022-02-02"
+                and bool(
+                    police_rows(body) or (body.get("actor") == "polisen-alingsas" and body["rows"])
+                )
             )
     raise AssertionError(name)
 
@@ -179,7 +187,9 @@ def test_promise_progress_counts_police_in_whole_weeks_outside_the_police(
     delivered = progress["commitments"][0]["stations"][0]["delivered"]
     assert delivered == (1 if role in DETAIL_ROLES else 0)
     # The whole period, once it is over, counts every day for everyone.
-    after = Views(registry.ledger, registry.registry, runner, clock=lambda: datetime(2022, 4, 1, tzinfo=UTC))
+    after = Views(
+        registry.ledger, registry.registry, runner, clock=lambda: datetime(2022, 4, 1, tzinfo=UTC)
+    )
     assert after.promise_progress(who, "p")["commitments"][0]["stations"][0]["delivered"] == 1
 
 

@@ -163,3 +163,17 @@ def test_a_witness_response_splits_into_signature_lines():
     for bad in ["no newline", "not a signature line\n", "— w !!!\n"]:
         with pytest.raises(CheckpointError):
             signature_lines(bad)
+
+
+def test_one_key_under_two_names_counts_once_towards_a_quorum():
+    """The Ed25519 message does not sign the witness's name: a line can be relabelled."""
+    log = Signer.generate("example.com/log")
+    signed = sign_checkpoint("example.com/log", 5, b"\1" * 32, datetime.now(UTC), log)
+    body = signed.split("\n\n")[0] + "\n"
+    real, alias = Cosigner("w1", SEED), Cosigner("w1-alias", SEED)
+    note = with_cosignatures(
+        signed, [real.cosign(body, 1_700_000_000), alias.cosign(body, 1_700_000_000)]
+    )
+    check = check_cosignatures(note, [real.verifier, alias.verifier])
+    assert len(check.valid) == 1
+    assert not check.met(2)
