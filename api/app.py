@@ -9,9 +9,10 @@ from fastapi import FastAPI
 
 from api import errors, metrics
 from api.dashboard.routes import router as dashboard_router
-from api.limits import AuthGate, BodySizeLimit, RateLimiter, UrlHygiene
+from api.limits import AddressThrottle, AuthGate, BodySizeLimit, RateLimiter, UrlHygiene
 from api.metrics import MetricsMiddleware, RequestMetrics
-from api.routes import audit, entries, health, registry, views
+from api.public_pages import router as public_pages_router
+from api.routes import audit, entries, health, registry, residents, views
 from api.runtime import Runtime
 from ledger.settings import Settings
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.idea_throttle = AddressThrottle(settings.ideas_per_hour)
     app.state.request_metrics = RequestMetrics()
     errors.install(app)
     # Outermost last: metrics see everything; then the URL, the key, and the body.
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         read_timeout=settings.body_read_timeout_seconds,
+        public_max_bytes=settings.public_max_body_bytes,
     )
     app.add_middleware(AuthGate, state=app.state)
     app.add_middleware(UrlHygiene)
@@ -70,5 +73,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(entries.activities)
     app.include_router(entries.observations)
     app.include_router(audit.router)
+    app.include_router(residents.router)
+    app.include_router(public_pages_router)
     app.include_router(dashboard_router)
     return app

@@ -17,6 +17,9 @@ Three small ASGI middlewares, outermost first:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import secrets
 import threading
 import time
 from typing import Any
@@ -31,6 +34,8 @@ from ledger.errors import InvalidInput, Unauthenticated
 
 #: Paths under /v1/ that anyone may call without a key.
 PUBLIC_PREFIXES = ("/v1/public/",)
+#: The resident's HTML form: posted without a key, capped like the public API.
+PUBLIC_FORMS = frozenset({"/ideas"})
 
 
 class RateLimiter:
@@ -58,6 +63,24 @@ class RateLimiter:
                 self._buckets[key] = (tokens, now)
                 raise RateLimited((1.0 - tokens) / self.rate)
             self._buckets[key] = (tokens - 1.0, now)
+
+
+class AddressThrottle:
+    """Ideas per client address and hour (a token bucket, ``per_hour`` 0 = off).
+
+    The address is only ever held as a keyed hash in this process's memory (the key is
+    random per process), never stored or logged: residents send ideas without being
+    recorded. Behind a reverse proxy, run uvicorn with ``--proxy-headers`` so that the
+    client's address is the one counted."""
+
+    def __init__(self, per_hour: int) -> None:
+        self.limiter = RateLimiter(per_hour / 3600.0, max(per_hour, 1))
+        self._key = secrets.token_bytes(32)
+
+    def hit(self, request: Any) -> None:
+        host = request.client.host if request.client else "unknown"
+        digest = hmac.new(self._key, host.encode(), hashlib.sha256).hexdigest()
+        self.limiter.hit(digest)
 
 
 async def _answer(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
@@ -155,15 +178,30 @@ class BodySizeLimit:
     Content-Length up front, or while counting a stream), ``408`` when it takes longer
     than ``read_timeout`` seconds to arrive."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, read_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        read_timeout: float = 30.0,
+        public_max_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.read_timeout = read_timeout
+        # What anyone may send without a key (an idea) is small: a tighter cap there.
+        self.public_max_bytes = public_max_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        if path.startswith(PUBLIC_PREFIXES) or path in PUBLIC_FORMS:
+            await self._limited(scope, receive, send, self.public_max_bytes)
+            return
+        await self._limited(scope, receive, send, self.max_bytes)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
@@ -175,14 +213,14 @@ class BodySizeLimit:
                 declared = int(length)
             except ValueError:
                 declared = 0
-            if declared > self.max_bytes:
-                await _answer(scope, receive, send, BodyTooLarge(self.max_bytes))
+            if declared > max_bytes:
+                await _answer(scope, receive, send, BodyTooLarge(max_bytes))
                 return
             if declared == 0 and not chunked:
                 await self.app(scope, receive, send)
                 return
         try:
-            body, tail = await asyncio.wait_for(self._read(receive), self.read_timeout)
+            body, tail = await asyncio.wait_for(self._read(receive, max_bytes), self.read_timeout)
         except BodyTooLarge as exc:
             await _answer(scope, receive, send, exc)
             return
@@ -195,7 +233,7 @@ class BodySizeLimit:
         message: Message = {"type": "http.request", "body": body, "more_body": False}
         await self.app(scope, _replay([message], receive), send)
 
-    async def _read(self, receive: Receive) -> tuple[bytes, Message | None]:
+    async def _read(self, receive: Receive, max_bytes: int) -> tuple[bytes, Message | None]:
         chunks: list[bytes] = []
         seen = 0
         while True:
@@ -204,8 +242,8 @@ class BodySizeLimit:
                 return b"", message
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.max_bytes:
-                raise BodyTooLarge(self.max_bytes)
+            if seen > max_bytes:
+                raise BodyTooLarge(max_bytes)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), None

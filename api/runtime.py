@@ -20,11 +20,14 @@ from ledger.application import Ledger, utc_now
 from ledger.audit.service import AuditService
 from ledger.audit.witnesses import parse_witnesses
 from ledger.entry_service import EntryCommands
+from ledger.idea_service import IdeaCommands
 from ledger.keys import ApiKey, KeyStore, create_key
 from ledger.registry_service import RegistryCommands
 from ledger.settings import Settings
 from ledger.storage import Database
+from ledger.survey_service import SurveyCommands
 from ledger.texts import TextStore
+from projections.residents_views import ResidentViews
 from projections.runner import ProjectionRunner
 from projections.views import Views
 
@@ -44,6 +47,8 @@ class Runtime:
         self.ledger = Ledger(settings, texts=self.texts, clock=clock, database=self.database)
         self.registry = RegistryCommands(self.ledger)
         self.entries = EntryCommands(self.ledger, self.registry)
+        self.ideas = IdeaCommands(self.ledger, self.registry)
+        self.surveys = SurveyCommands(self.ledger, self.registry)
         self.keys = KeyStore(self.engine)
         self.audit = AuditService(
             self.ledger.recorder,
@@ -59,6 +64,7 @@ class Runtime:
         self.views = Views(
             self.ledger, self.registry, self.runner, wait_seconds=settings.read_wait_seconds
         )
+        self.residents = ResidentViews(self.views, self.audit.latest_checkpoint)
         self.seal_wake = threading.Event()
         self.ledger.on_saved(self.runner.wake.set)
         self.ledger.on_saved(self.seal_wake.set)

@@ -162,6 +162,9 @@ class MeasureOut(Out):
     problem: str | None = None
     place: str | None = None
     rationale: str | None = None
+    links: list[str] = Field(
+        default_factory=list, description="what the measure answers: idea:<id>"
+    )
 
 
 class ActionPlanOut(Out):
@@ -197,6 +200,28 @@ Situation = results.Situation
 Measures = results.Measures
 EntryPage = results.EntryPage
 Feed = results.Feed
+
+# -- residents, the baseline and the lägesbild ----------------------------------------------
+
+IdeaItem = results.IdeaItem
+Ideas = results.Ideas
+Surveys = results.Surveys
+PublicProgress = results.PublicProgress
+SituationComparison = results.SituationComparison
+Contributions = results.Contributions
+
+
+class IdeaAccepted(Out):
+    """A resident's idea was stored; the steering group answers it on the public page."""
+
+    id: str
+    status: Literal["new"]
+    position: int
+
+
+class SurveyReceipts(Out):
+    created: int
+    results: list[Receipt]
 
 
 class ProjectionOut(Out):
@@ -302,7 +327,9 @@ _WHY: dict[int, str] = {
     413: "the body is too large (`body_too_large`)",
     422: "bad input; `errors` names each field and why (`invalid_input`, `invalid_json`, "
     "`personal_data`)",
-    429: "too many requests with this key (`rate_limited`); see Retry-After",
+    415: "the body is neither JSON nor CSV (`unsupported_media_type`)",
+    429: "too many requests with this key, or ideas from this address (`rate_limited`); "
+    "see Retry-After",
     503: "the database is unavailable, the views are behind, or too many as-of reads are "
     "being prepared (`unavailable`, `read_only`, `not_caught_up`); see Retry-After",
     507: "the storage is full (`storage_full`); nothing was stored",

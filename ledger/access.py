@@ -46,12 +46,23 @@ class Permission(StrEnum):
     read_all_entries = "read_all_entries"  # every actor's entries in detail
     audit = "audit"  # the raw log, checkpoints and proofs
     erase = "erase"  # erase free text that should never have been stored
+    decide_ideas = "decide_ideas"  # answer residents' ideas (the steering group's call)
+    read_all_ideas = "read_all_ideas"  # every station's ideas, undecided ones included
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.partner: frozenset({Permission.read, Permission.record_entries}),
-    Role.steering: frozenset({Permission.read, Permission.read_all_entries}),
-    Role.auditor: frozenset({Permission.read, Permission.read_all_entries, Permission.audit}),
+    Role.steering: frozenset(
+        {
+            Permission.read,
+            Permission.read_all_entries,
+            Permission.decide_ideas,
+            Permission.read_all_ideas,
+        }
+    ),
+    Role.auditor: frozenset(
+        {Permission.read, Permission.read_all_entries, Permission.audit, Permission.read_all_ideas}
+    ),
     Role.admin: frozenset(
         {
             Permission.read,
@@ -59,6 +70,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.manage_registry,
             Permission.audit,
             Permission.erase,
+            Permission.decide_ideas,
+            Permission.read_all_ideas,
         }
     ),
 }
@@ -123,6 +136,24 @@ def may_see(who: Principal, actor: ActorLike, detail: Detail) -> bool:
     if detail is Detail.entry:
         return who.can(Permission.read_all_entries)
     return True
+
+
+MUNICIPALITY = "municipality"
+
+
+def may_record_survey(
+    who: Principal, actor: ActorLike | None, own_stations: frozenset[str], station: str
+) -> bool:
+    """Administrators record any station's survey results; a municipality's partner key
+    records those of the stations its commitments cover (its own stations)."""
+    if who.can(Permission.manage_registry):
+        return True
+    return (
+        who.role is Role.partner
+        and actor is not None
+        and actor.kind == MUNICIPALITY
+        and station in own_stations
+    )
 
 
 def hidden_actors(who: Principal, actors: Sequence[ActorLike], detail: Detail) -> frozenset[str]:

@@ -35,6 +35,7 @@ from ledger.taxonomy import (
     DETAILS_MODELS,
     ActivityKind,
     ActorKind,
+    IdeaCategory,
     ObservationCategory,
     Severity,
     Zone,
@@ -238,6 +239,68 @@ class ErasureIn(Command):
         "(`reason`: every correction's and retraction's reason)",
     )
     reason: Reason = Field(description="why, e.g. a reference to the request; never the text")
+
+
+# -- residents and the baseline ---------------------------------------------------------------
+
+
+class IdeaIn(Command):
+    """A resident's idea: where, what about, and the idea itself (no name, no contact)."""
+
+    station: Code
+    zone: Zone | None = None
+    category: IdeaCategory | None = None
+    text: Annotated[str, Field(min_length=3, max_length=1000)] = Field(
+        description="the idea, at most 1,000 characters; never names or contact details"
+    )
+
+
+class IdeaMeasureIn(Command):
+    """The action-plan measure an adopted idea becomes: an existing measure of the plan,
+    or a new one when ``title``, ``owner`` and ``due`` are given."""
+
+    plan: str = Field(description="the action plan's id")
+    code: Code = Field(description="the measure's code in that plan")
+    title: Name | None = None
+    owner: Code | None = None
+    due: Day | None = None
+
+
+class IdeaDecisionIn(Command):
+    status: Literal["considered", "adopted", "declined"]
+    reply: Annotated[str, Field(min_length=3, max_length=2000)] = Field(
+        description="the steering group's answer, published with the idea"
+    )
+    measure: IdeaMeasureIn | None = Field(
+        default=None, description="adopted ideas only: the measure it becomes"
+    )
+    expected_version: Version | None = None
+
+    @model_validator(mode="after")
+    def _measure_only_when_adopted(self) -> IdeaDecisionIn:
+        if self.measure is not None and self.status != "adopted":
+            raise PydanticCustomError("measure", "only an adopted idea becomes a measure")
+        return self
+
+
+class SurveyIn(Command):
+    """One aggregated result of a trygghetsmätning; nothing per person is accepted."""
+
+    station: Code
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    question: Annotated[str, Field(min_length=3, max_length=200)] = Field(
+        description="the survey question, e.g. 'Känner sig trygg vid stationen kvällstid'"
+    )
+    share: Annotated[float, Field(ge=0, le=1)] = Field(
+        description="the share who answered yes, as a fraction (62 % is 0.62)"
+    )
+    respondents: Annotated[int, Field(ge=10, le=10_000_000)] = Field(
+        description="how many answered; fewer than 10 is refused (it could point at a person)"
+    )
+
+
+class SurveyBatchIn(Command):
+    items: list[SurveyIn] = Field(min_length=1, max_length=1000)
 
 
 M = TypeVar("M", bound=BaseModel)

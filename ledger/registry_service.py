@@ -163,6 +163,16 @@ class RegistryCommands:
         who.require(Permission.read)
         return self._listed("actors", Actor)
 
+    def stations_of(self, actor: str) -> frozenset[str]:
+        """The stations an actor's commitments cover, in every promise: its own stations."""
+        return frozenset(
+            station
+            for promise in self._listed("promises", Promise)
+            for c in promise.commitments
+            if c.actor == actor
+            for station in c.stations
+        )
+
     # -- promises ---------------------------------------------------------------------------
 
     def make_promise(self, who: Principal, promise: PromiseIn) -> Receipt:

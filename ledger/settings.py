@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     body_read_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, description="how long a request body may take to arrive (408)"
     )
+    ideas_per_hour: int = Field(
+        default=10,
+        ge=0,
+        le=100_000,
+        description="ideas one client address may send an hour; 0 = off",
+    )
+    public_max_body_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="body cap for what anyone may send without a key"
+    )
     max_concurrent_as_of: int = Field(
         default=2, ge=1, le=64, description="as-of reads running at once per process (503 beyond)"
     )

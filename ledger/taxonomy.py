@@ -163,3 +163,33 @@ DETAILS_MODELS: dict[ActivityKind, type[_Details]] = {
     ActivityKind.public_event: PublicEventDetails,
     ActivityKind.safety_walk: SafetyWalkDetails,
 }
+
+
+class IdeaCategory(StrEnum):
+    """What a resident's idea is about (a resident picks one, or none)."""
+
+    lighting = "lighting"
+    cleanliness = "cleanliness"
+    presence = "presence"
+    environment = "environment"
+    travel = "travel"
+    other = "other"
+
+
+IDEA_LABELS_SV: dict[IdeaCategory, str] = {
+    IdeaCategory.lighting: "Belysning",
+    IdeaCategory.cleanliness: "Städning och klotter",
+    IdeaCategory.presence: "Vuxennärvaro och trygghetsvärdar",
+    IdeaCategory.environment: "Utemiljö",
+    IdeaCategory.travel: "Resan och kollektivtrafiken",
+    IdeaCategory.other: "Annat",
+}
+
+IDEA_LABELS_EN: dict[IdeaCategory, str] = {
+    IdeaCategory.lighting: "Lighting",
+    IdeaCategory.cleanliness: "Cleaning and graffiti",
+    IdeaCategory.presence: "Adult presence and security hosts",
+    IdeaCategory.environment: "Outdoor environment",
+    IdeaCategory.travel: "The journey and public transport",
+    IdeaCategory.other: "Other",
+}

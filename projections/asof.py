@@ -83,9 +83,7 @@ class AsOfReplays:
     replay evicted from the cache is never closed under a reader: it is dropped, and
     closed once nobody holds it."""
 
-    def __init__(
-        self, recorder: ApplicationRecorder, keep: int = 3, max_building: int = 2
-    ) -> None:
+    def __init__(self, recorder: ApplicationRecorder, keep: int = 3, max_building: int = 2) -> None:
         self.recorder = recorder
         self.keep = keep
         self._cache: OrderedDict[int, ProjectionRunner] = OrderedDict()

@@ -26,7 +26,7 @@ class ActionPlanProjection(Projection):
     aggregates = ("ActionPlan",)
     topics = tuple(
         f"ledger.domain.plans:ActionPlan.{n}"
-        for n in ("Created", "MeasureAdded", "MeasureStatusChanged")
+        for n in ("Created", "MeasureAdded", "MeasureStatusChanged", "MeasureLinked")
     )
 
     def define(self, metadata: MetaData, prefix: str) -> Tables:
@@ -53,7 +53,19 @@ class ActionPlanProjection(Projection):
             Column("place", String(32)),
             Column("rationale", Text),
         )
-        return Tables(plans=plans, measures=measures)
+        # What each measure answers (``idea:<id>``); added after the first release, and
+        # empty in older generations because no such event existed before it.
+        links = Table(
+            f"{prefix}measure_links",
+            metadata,
+            Column("plan_id", String(36), primary_key=True),
+            Column("code", String(64), primary_key=True),
+            Column("source", String(120), primary_key=True),
+        )
+        return Tables(plans=plans, measures=measures, links=links)
+
+    def backfill(self, conn: Connection, tables: Tables, created: set[str]) -> None:
+        """Nothing to fill: ``MeasureLinked`` events arrived with the links table."""
 
     def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
         from datetime import date
@@ -97,6 +109,11 @@ class ActionPlanProjection(Projection):
                         "place": e.data.get("place"),
                         "rationale": e.data.get("rationale"),
                     },
+                )
+            elif e.name == "MeasureLinked":
+                conn.execute(
+                    insert(tables.links),
+                    {"plan_id": plan_id, "code": e.data["code"], "source": e.data["source"]},
                 )
             elif e.name == "MeasureStatusChanged":
                 m = tables.measures

@@ -194,9 +194,7 @@ def promise_progress(
         counted_until = until
         if c["actor"] in weekly_actors and today < last:
             counted_until = last_whole_week_end(until)
-        got = delivered(
-            conn, t, actor=c["actor"], kind=c["kind"], start=first, end=counted_until
-        )
+        got = delivered(conn, t, actor=c["actor"], kind=c["kind"], start=first, end=counted_until)
         units = period_units(per, first, last) if per in ("week", "month") else []
         by_unit = (
             delivered(
@@ -324,6 +322,11 @@ def measures(
         query = query.where(m.c.promise_id == promise_id)
     if status:
         query = query.where(m.c.status == status)
+    links: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for plan_id, code, source in conn.execute(
+        select(t.links.c.plan_id, t.links.c.code, t.links.c.source).order_by(t.links.c.source)
+    ):
+        links[(plan_id, code)].append(source)
     out: list[ListedMeasure] = []
     for r in conn.execute(query).mappings():
         is_overdue = r["due"] < today and r["status"] in {"planned", "started"}
@@ -343,6 +346,7 @@ def measures(
                 problem=r["problem"],
                 place=r["place"],
                 rationale=r["rationale"],
+                links=links.get((r["plan_id"], r["code"]), []),
             )
         )
     return out

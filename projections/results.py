@@ -125,6 +125,7 @@ class ListedMeasure(TypedDict):
     problem: str | None
     place: str | None
     rationale: str | None
+    links: list[str]
 
 
 class Measures(TypedDict):
@@ -143,3 +144,124 @@ class EntryPage(TypedDict):
 class Feed(TypedDict):
     events: list[dict[str, Any]]  # the event's own payload, by kind of event
     next: int
+
+
+# -- residents, the baseline and the lägesbild ------------------------------------------------
+
+
+class MeasureLink(TypedDict):
+    plan: str
+    code: str
+
+
+class IdeaItem(TypedDict):
+    id: str
+    station: str
+    zone: str | None
+    category: str | None
+    status: str  # new | considered | adopted | declined
+    text: str | None  # None once erased
+    reply: str | None
+    measure: MeasureLink | None
+    submitted_on: str  # the day it arrived (no time: nothing to tell a sender by)
+    decided_on: str | None
+    version: int
+
+
+class Ideas(TypedDict):
+    items: list[IdeaItem]
+
+
+class SurveyItem(TypedDict):
+    id: str
+    station: str
+    year: int
+    question: str
+    share: float
+    respondents: int
+
+
+class Surveys(TypedDict):
+    items: list[SurveyItem]
+
+
+class QuarterCount(TypedDict):
+    category: str
+    this_quarter: int
+    previous_quarter: int
+    same_quarter_last_year: int
+
+
+class BaselineRow(TypedDict):
+    question: str
+    baseline_year: int
+    baseline_share: float
+    latest_year: int
+    latest_share: float
+    change: float  # latest − baseline, in shares (0.05 = five percentage points)
+
+
+class SituationComparison(TypedDict):
+    station: str
+    quarter: str  # 2022-Q1
+    previous_quarter: str
+    same_quarter_last_year: str
+    rows: list[QuarterCount]  # observations (reported counts) per category
+    totals: QuarterCount
+    baseline: list[BaselineRow]
+
+
+class ContributionRow(TypedDict):
+    actor: str
+    station: str
+    month: str
+    reports: int  # observations reported to the lägesbild
+
+
+class Contributions(TypedDict):
+    months: list[str]
+    rows: list[ContributionRow]
+
+
+class PublicStation(TypedDict):
+    station: str
+    status: str
+    delivered: float
+    target: int
+    months: NotRequired[int]
+    months_met: NotRequired[int]
+    weeks: NotRequired[int]
+    weeks_met: NotRequired[int]
+
+
+class PublicCommitment(TypedDict):
+    code: str
+    actor: str
+    kind: str
+    description: str
+    target: TargetOut
+    stations: list[PublicStation]
+
+
+class PublicMeasure(TypedDict):
+    station: str
+    title: str
+    owner: str
+    status: str
+    updated_on: str
+    links: list[str]
+
+
+class PublicCheckpoint(TypedDict):
+    note: str
+    size: int
+    how_to_verify: str
+
+
+class PublicProgress(TypedDict):
+    promise: dict[str, Any]
+    up_to: str  # the last day counted: the end of the last whole month
+    commitments: list[PublicCommitment]
+    completed_measures: list[PublicMeasure]
+    ideas: list[IdeaItem]
+    checkpoint: PublicCheckpoint | None

@@ -381,11 +381,15 @@ class ProjectionRunner:
         generation = self.live_generation(name)
         tables = self.tables(name, generation)
         with self.engine.connect() as conn:
-            positions = conn.execute(
-                select(parked.c.position)
-                .where(parked.c.name == name, parked.c.generation == generation)
-                .order_by(parked.c.position)
-            ).scalars().all()
+            positions = (
+                conn.execute(
+                    select(parked.c.position)
+                    .where(parked.c.name == name, parked.c.generation == generation)
+                    .order_by(parked.c.position)
+                )
+                .scalars()
+                .all()
+            )
         fixed = 0
         for position in positions:
             rows = self.store.log_page(position - 1, 1, stop=position)

@@ -62,7 +62,9 @@ class Views:
         self.ledger = ledger
         self.registry = registry
         self.runner = runner
-        self.replays = AsOfReplays(ledger.recorder, max_building=ledger.settings.max_concurrent_as_of)
+        self.replays = AsOfReplays(
+            ledger.recorder, max_building=ledger.settings.max_concurrent_as_of
+        )
         self.wait_seconds = wait_seconds
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -200,9 +202,7 @@ class Views:
         as_of: AsOf = None,
     ) -> Summary:
         self.registry.get_station(who, code)
-        result = self._summary(
-            who, start=start, end=end, group=group, as_of=as_of, station=code
-        )
+        result = self._summary(who, start=start, end=end, group=group, as_of=as_of, station=code)
         result["station"] = code
         return result
 
@@ -361,4 +361,3 @@ class Views:
         """Events the live views leave out because a projection could not apply them."""
         who.require(Permission.read)
         return sum(s.parked_count for s in self.runner.status() if s.state == "live")
-

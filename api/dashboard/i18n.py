@@ -370,9 +370,118 @@ UI: dict[str, tuple[str, str]] = {
     "unknown_station": ("Det finns ingen station ”{code}”.", "There is no station “{code}”."),
     "unknown_table": ("Det finns ingen tabell ”{name}”.", "There is no table “{name}”."),
     "bad_param": ("{field}: ogiltigt värde.", "{field}: invalid value."),
+    "idea_title": ("Lämna en idé om tryggheten", "Send an idea about safety"),
+    "idea_intro": (
+        "Har du idéer eller synpunkter på hur vi kan förbättra tryggheten vid stationen? "
+        "Styrgruppen läser alla idéer och svarar på sidan för uppföljning.",
+        "Do you have ideas or views on how we can make the station area safer? The steering "
+        "group reads every idea and answers on the follow-up page.",
+    ),
+    "idea_privacy": (
+        "Skriv inte namn, telefonnummer, e-post, personnummer eller registreringsnummer. "
+        "Vi sparar inget om dig: inget namn, ingen adress, ingen kaka. Beskriv platsen och vad som kan bli bättre.",
+        "Do not write names, phone numbers, e-mail addresses, identity numbers or number "
+        "plates. Nothing about you is stored: no name, no address, no cookie. Describe the "
+        "place and what could be better.",
+    ),
+    "idea_field_station": ("Station", "Station"),
+    "idea_field_zone": ("Var vid stationen", "Where at the station"),
+    "idea_field_category": ("Vad gäller det", "What is it about"),
+    "idea_field_text": ("Din idé", "Your idea"),
+    "idea_optional": ("valfritt", "optional"),
+    "idea_choose": ("Välj …", "Choose …"),
+    "idea_anywhere": ("Hela stationsområdet", "The whole station area"),
+    "idea_text_hint": ("Högst {n} tecken.", "At most {n} characters."),
+    "idea_send": ("Skicka idén", "Send the idea"),
+    "idea_see_public": (
+        "Se uppföljningen och styrgruppens svar",
+        "See the follow-up and the steering group's answers",
+    ),
+    "idea_another": ("Skicka en idé till", "Send another idea"),
+    "idea_thanks_title": ("Tack för din idé", "Thank you for your idea"),
+    "idea_thanks": (
+        "Idén är mottagen. Styrgruppen går igenom idéerna och svaret publiceras på sidan för uppföljning.",
+        "Your idea has arrived. The steering group goes through the ideas and its answer is "
+        "published on the follow-up page.",
+    ),
+    "idea_number": ("Idéns nummer:", "The idea's number:"),
+    "idea_personal_data": (
+        "Texten ser ut att innehålla personuppgifter (till exempel ett telefonnummer, en "
+        "e-postadress, ett personnummer eller ett registreringsnummer). Ta bort dem och "
+        "skicka igen: beskriv platsen och vad som kan bli bättre, inte personer.",
+        "The text seems to hold personal data (such as a phone number, an e-mail address, "
+        "an identity number or a number plate). Remove it and send again: describe the "
+        "place and what could be better, not people.",
+    ),
+    "idea_invalid": ("Kontrollera: {fields}.", "Please check: {fields}."),
+    "idea_throttled": (
+        "Många idéer har kommit härifrån den senaste timmen. Försök igen lite senare.",
+        "Many ideas have come from here in the last hour. Please try again a little later.",
+    ),
+    "public_title": ("Uppföljning för invånare", "Follow-up for residents"),
+    "public_kicker": ("Medborgarlöfte", "Citizen promise"),
+    "public_period": (
+        "Löftesperiod {start} – {end}. Siffrorna räknar till och med {upto}.",
+        "Promise period {start} – {end}. The figures count up to and including {upto}.",
+    ),
+    "public_send_idea": ("Lämna en idé om tryggheten", "Send an idea about safety"),
+    "public_commitments": ("Vad parterna lovade och gjorde", "What the parties promised and did"),
+    "public_police_note": (
+        "Polisens insatser redovisas per månad, aldrig som ett schema.",
+        "Police work is shown per month, never as a timetable.",
+    ),
+    "public_station": ("Station", "Station"),
+    "public_months_met": ("{met} av {n} månader uppfyllda", "{met} of {n} months met"),
+    "public_nothing_yet": ("Inget att visa ännu.", "Nothing to show yet."),
+    "public_measures": ("Genomförda åtgärder", "Completed measures"),
+    "public_from_idea": ("från en invånares idé", "from a resident's idea"),
+    "public_ideas": (
+        "Invånarnas idéer och styrgruppens svar",
+        "Residents' ideas and the steering group's answers",
+    ),
+    "public_ideas_note": (
+        "Här visas idéer som styrgruppen har tagit ställning till.",
+        "Ideas the steering group has decided on are shown here.",
+    ),
+    "public_reply": ("Svar:", "Answer:"),
+    "public_idea_dates": ("Inkom {sent}, besvarad {decided}.", "Sent {sent}, answered {decided}."),
+    "public_no_ideas": ("Inga besvarade idéer ännu.", "No answered ideas yet."),
+    "public_verify": ("Kontrollera själv", "Check it yourself"),
+    "public_verify_intro": (
+        "Allt som registreras hamnar i en logg som inte kan ändras i efterhand utan att det syns. "
+        "Detta är loggens senaste signerade kontrollpunkt ({size} händelser):",
+        "Everything recorded goes into a log that cannot be changed afterwards without it "
+        "showing. This is the log's latest signed checkpoint ({size} events):",
+    ),
+    "public_verify_how": (
+        "Spara texten. Senare kan vem som helst be om ett konsistensbevis från denna storlek "
+        "och kontrollera det, eller köra trygg verify mot loggens publika nyckel: om loggen "
+        "skrivits om stämmer den sparade kontrollpunkten inte längre.",
+        "Save the text. Later, anyone can ask for a consistency proof from this size and "
+        "check it, or run trygg verify against the log's public key: if the log were "
+        "rewritten, the saved checkpoint would no longer match.",
+    ),
+    "public_no_checkpoint": (
+        "Ingen kontrollpunkt är utfärdad ännu.",
+        "No checkpoint has been issued yet.",
+    ),
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "idea_category": {
+        "lighting": ("Belysning", "Lighting"),
+        "cleanliness": ("Städning och klotter", "Cleaning and graffiti"),
+        "presence": ("Vuxennärvaro", "Adult presence"),
+        "environment": ("Utemiljö", "Outdoor environment"),
+        "travel": ("Resan", "The journey"),
+        "other": ("Annat", "Other"),
+    },
+    "idea_status": {
+        "new": ("Ny", "New"),
+        "considered": ("Övervägs", "Being considered"),
+        "adopted": ("Genomförs", "Adopted"),
+        "declined": ("Avslagen", "Declined"),
+    },
     "status": {
         "met": ("Uppfyllt", "Met"),
         "on_track": ("I fas", "On track"),

@@ -48,8 +48,10 @@ class Measure:
     problem: str | None = None  # what it is to solve
     place: str | None = None  # the zone of the station
     rationale: str | None = None  # why this measure
+    #: Where the measure came from: ``idea:<id>`` (a resident's adopted idea).
+    links: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, str | None]:
+    def as_dict(self) -> dict[str, str | list[str] | None]:
         return {
             "code": self.code,
             "title": self.title,
@@ -60,6 +62,7 @@ class Measure:
             "problem": self.problem,
             "place": self.place,
             "rationale": self.rationale,
+            "links": list(self.links),
         }
 
 
@@ -136,6 +139,20 @@ class ActionPlan(LedgerAggregate):
     def _status_changed(self, code: str, status: str, note: str | None) -> None:
         measure = replace(self.measures[code], status=status, updated_at=self.modified_on_iso)
         self.measures = {**self.measures, code: measure}
+
+    def link_measure(self, code: str, source: str) -> None:
+        """Record that measure ``code`` answers ``source`` (``idea:<id>``); the source
+        keeps its own link back, so either side leads to the other."""
+        measure = self.measures.get(code)
+        if measure is None:
+            raise NotFound(f"no measure {code!r} in this action plan")
+        if source not in measure.links:
+            self._measure_linked(code=code, source=source)
+
+    @event("MeasureLinked")
+    def _measure_linked(self, code: str, source: str) -> None:
+        measure = self.measures[code]
+        self.measures = {**self.measures, code: replace(measure, links=(*measure.links, source))}
 
     @property
     def modified_on_iso(self) -> str:

@@ -146,7 +146,13 @@ def test_situation_and_projection_status(client, keys):
     )
     assert r.json()["rows"][0]["count"] == 2
     status = client.get("/v1/projections", headers=keys.header("auditor")).json()["items"]
-    assert {s["name"] for s in status} == {"activities", "observations", "action_plans"}
+    assert {s["name"] for s in status} == {
+        "activities",
+        "observations",
+        "action_plans",
+        "ideas",
+        "surveys",
+    }
     assert all(s["lag"] >= 0 and s["state"] in {"live", "building"} for s in status)
 
 

@@ -1,0 +1,245 @@
+"""Residents' ideas, the public follow-up, the survey baseline and the lägesbild's comparisons.
+
+``/v1/public/…`` needs no key (``api.limits.AuthGate`` lets it through): a resident
+sends an idea (throttled per client address, ``api.limits.AddressThrottle``) and
+anyone reads decided ideas and the public progress. Everything else is keyed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Body, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.deps import Caller, get_runtime
+from api.routes.views import MinPosition
+from api.schemas import (
+    READ,
+    WRITE,
+    Contributions,
+    IdeaAccepted,
+    IdeaItem,
+    Ideas,
+    PublicProgress,
+    Receipt,
+    SituationComparison,
+    SurveyReceipts,
+    Surveys,
+    errors,
+)
+from ledger.inputs import IdeaDecisionIn, IdeaIn, SurveyBatchIn, parse
+from ledger.survey_service import parse_survey_csv
+
+router = APIRouter(prefix="/v1")
+
+#: Public answers change when the views do; a minute's caching is harmless and spares
+#: the server a crowd reloading the page.
+PUBLIC_CACHE = "public, max-age=60"
+
+IDEA_EXAMPLE = {
+    "station": "lerum",
+    "zone": "tunnel",
+    "category": "lighting",
+    "text": "Gångtunneln är mörk på kvällen. Bättre belysning vore bra.",
+}
+
+
+@router.post(
+    "/public/ideas",
+    tags=["residents"],
+    status_code=201,
+    response_model=IdeaAccepted,
+    operation_id="submitIdea",
+    summary="A resident's idea (no key; throttled per client address)",
+    responses=errors(408, 413, 422, 429, 503, 507),
+)
+def submit_idea(
+    request: Request,
+    body: Annotated[IdeaIn, Body(openapi_examples={"idea": {"value": IDEA_EXAMPLE}})],
+) -> dict[str, Any]:
+    request.app.state.idea_throttle.hit(request)
+    receipt = get_runtime(request).ideas.submit(body)
+    return {"id": str(receipt.id), "status": "new", "position": receipt.position}
+
+
+@router.get(
+    "/public/ideas",
+    tags=["residents"],
+    response_model=Ideas,
+    operation_id="publicIdeas",
+    summary="Decided ideas and the steering group's replies (no key)",
+    responses=errors(422, 503),
+)
+def public_ideas(
+    request: Request, response: Response, station: str | None = None
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return dict(get_runtime(request).residents.ideas(None, station=station))
+
+
+@router.get(
+    "/public/progress",
+    tags=["residents"],
+    response_model=PublicProgress,
+    operation_id="publicProgress",
+    summary="The promise's follow-up for residents (no key)",
+    responses=errors(404, 422, 503),
+)
+def public_progress(
+    request: Request, response: Response, promise: str | None = None
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return dict(get_runtime(request).residents.public_progress(promise))
+
+
+@router.get(
+    "/ideas",
+    tags=["residents"],
+    response_model=Ideas,
+    operation_id="listIdeas",
+    summary="Residents' ideas (steering, auditors, admins: all; partners: their stations)",
+    responses=errors(*READ),
+)
+def list_ideas(
+    request: Request,
+    who: Caller,
+    station: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(new|considered|adopted|declined)$")] = None,
+    category: str | None = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    get_runtime(request).views.wait_for(min_position, ("ideas",))
+    return dict(
+        get_runtime(request).residents.ideas(who, station=station, status=status, category=category)
+    )
+
+
+@router.get(
+    "/ideas/{idea_id}",
+    tags=["residents"],
+    response_model=IdeaItem,
+    operation_id="getIdea",
+    responses=errors(*READ, 404),
+)
+def get_idea(request: Request, idea_id: UUID, who: Caller) -> dict[str, Any]:
+    return get_runtime(request).ideas.get(who, idea_id)
+
+
+@router.post(
+    "/ideas/{idea_id}/decision",
+    tags=["residents"],
+    response_model=Receipt,
+    operation_id="decideIdea",
+    summary="The steering group's decision and reply (steering, admin)",
+    responses=errors(*WRITE, 404),
+)
+def decide_idea(
+    request: Request, idea_id: UUID, body: IdeaDecisionIn, who: Caller
+) -> dict[str, Any]:
+    return get_runtime(request).ideas.decide(who, idea_id, body).as_dict()
+
+
+@router.post(
+    "/surveys",
+    tags=["residents"],
+    status_code=201,
+    response_model=SurveyReceipts,
+    operation_id="recordSurveys",
+    summary="Aggregated trygghetsmätning results: one, {items: […]}, or a CSV body",
+    description='JSON: one result or `{"items": [...]}`. With `Content-Type: text/csv`: '
+    "a header row `station,year,question,share,respondents` (`;` also accepted, decimal "
+    "comma or point). All are stored or none. Fewer than 10 respondents is refused.",
+    responses=errors(*WRITE, 415),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/SurveyIn"},
+                            {"$ref": "#/components/schemas/SurveyBatchIn"},
+                        ]
+                    }
+                },
+                "text/csv": {"schema": {"type": "string"}},
+            },
+            "required": True,
+        }
+    },
+)
+async def record_surveys(request: Request, who: Caller) -> dict[str, Any]:
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    raw = await request.body()
+    if kind == "text/csv":
+        items = parse_survey_csv(raw)
+    elif kind == "application/json":
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise StarletteHTTPException(400) from None  # answered as 422 invalid_json
+        batch = data if isinstance(data, dict) and "items" in data else {"items": [data]}
+        items = parse(SurveyBatchIn, batch).items
+    else:
+        raise StarletteHTTPException(415, "send application/json or text/csv")
+    receipts = await run_in_threadpool(get_runtime(request).surveys.record, who, items)
+    return {"created": len(receipts), "results": [r.as_dict() for r in receipts]}
+
+
+@router.get(
+    "/surveys",
+    tags=["residents"],
+    response_model=Surveys,
+    operation_id="listSurveys",
+    responses=errors(*READ),
+)
+def list_surveys(
+    request: Request, who: Caller, station: str | None = None, min_position: MinPosition = None
+) -> dict[str, Any]:
+    get_runtime(request).views.wait_for(min_position, ("surveys",))
+    return dict(get_runtime(request).residents.surveys(who, station))
+
+
+@router.get(
+    "/stations/{code}/situation/compare",
+    tags=["views"],
+    response_model=SituationComparison,
+    operation_id="compareSituation",
+    summary="The lägesbild this quarter against the last, a year earlier and the baseline",
+    responses=errors(*READ, 404),
+)
+def compare_situation(
+    request: Request,
+    code: str,
+    who: Caller,
+    quarter: Annotated[str | None, Query(description="YYYY-Qn; default: this quarter")] = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    get_runtime(request).views.wait_for(min_position, ("observations", "surveys"))
+    return dict(get_runtime(request).residents.compare_situation(who, code, quarter))
+
+
+@router.get(
+    "/situation/contributions",
+    tags=["views"],
+    response_model=Contributions,
+    operation_id="situationContributions",
+    summary="Observations each party reported to the lägesbild, per station and month",
+    responses=errors(*READ),
+)
+def contributions(
+    request: Request,
+    who: Caller,
+    station: str | None = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    get_runtime(request).views.wait_for(min_position, ("observations",))
+    return dict(
+        get_runtime(request).residents.contributions(who, start=start, end=end, station=station)
+    )

@@ -1,0 +1,353 @@
+"""What residents, the parties and the steering group read of the citizens' side.
+
+* ideas: the steering group, auditors and administrators read every idea; a partner
+  those for its own stations; the public only decided ones (``public=True``), never a
+  new one;
+* the survey baseline per station;
+* the lägesbild compared quarter with quarter, with the same quarter a year earlier,
+  and with the baseline survey;
+* every party's contribution to the lägesbild: observations reported per month;
+* the public follow-up: the promise, each commitment's status per station counted up
+  to the end of the last whole month (police figures are never finer than that),
+  completed measures, decided ideas with their replies, and the latest checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ledger.access import POLICE, SYSTEM, Permission, Principal
+from ledger.domain.ideas import DECIDED
+from ledger.errors import InvalidInput, NotFound
+from ledger.texts import ERASED
+from projections.results import (
+    BaselineRow,
+    ContributionRow,
+    Contributions,
+    IdeaItem,
+    Ideas,
+    PublicCheckpoint,
+    PublicCommitment,
+    PublicMeasure,
+    PublicProgress,
+    PublicStation,
+    QuarterCount,
+    SituationComparison,
+    SurveyItem,
+    Surveys,
+)
+from projections.timebox import LOCAL, month
+from projections.views import Views, check_range
+
+HOW_TO_VERIFY = (
+    "The checkpoint is a signed note (C2SP signed-note) over every event in the ledger. "
+    "Save it; later, ask the ledger for a consistency proof from its size and check it, "
+    "or run `trygg verify` against the ledger's public key. If the ledger were ever "
+    "rewritten, the saved checkpoint would no longer match."
+)
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_label(year: int, q: int) -> str:
+    return f"{year}-Q{q}"
+
+
+def quarter_days(year: int, q: int) -> tuple[date, date]:
+    first = date(year, 3 * (q - 1) + 1, 1)
+    following = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def parse_quarter(value: str) -> tuple[int, int]:
+    """``2022-Q1`` (also ``2022Q1``) as (year, quarter); a clear 422 otherwise."""
+    text = value.strip().upper().replace("-", "")
+    year, sep, q = text.partition("Q")
+    if not (sep and year.isdigit() and len(year) == 4 and q in {"1", "2", "3", "4"}):
+        raise InvalidInput.one("quarter", "write a quarter as YYYY-Qn, e.g. 2022-Q1")
+    if not 2000 <= int(year) <= 2100:
+        raise InvalidInput.one("quarter", "must lie between 2000 and 2100")
+    return int(year), int(q)
+
+
+class ResidentViews:
+    def __init__(
+        self,
+        views: Views,
+        latest_checkpoint: Callable[[], dict[str, Any] | None],
+    ) -> None:
+        self.views = views
+        self.latest_checkpoint = latest_checkpoint
+        self.runner = views.runner
+        self.texts = views.ledger.texts
+        self.registry = views.registry
+
+    # -- ideas --------------------------------------------------------------------------------
+
+    def ideas(
+        self,
+        who: Principal | None,
+        *,
+        station: str | None = None,
+        status: str | None = None,
+        category: str | None = None,
+        limit: int = 500,
+    ) -> Ideas:
+        """Ideas newest first; ``who=None`` is the public: decided ideas only."""
+        if who is not None:
+            who.require(Permission.read)
+        with self.runner.engine.connect() as conn:
+            t = self.runner.live_tables("ideas", conn).ideas
+            query = select(t).order_by(t.c.submitted_at.desc(), t.c.id).limit(limit)
+            if station:
+                query = query.where(t.c.station == station)
+            if status:
+                query = query.where(t.c.status == status)
+            if category:
+                query = query.where(t.c.category == category)
+            if who is None:
+                query = query.where(t.c.status.in_([s.value for s in DECIDED]))
+            rows = list(conn.execute(query).mappings())
+        if who is not None and not who.can(Permission.read_all_ideas):
+            own = self.registry.stations_of(who.actor) if who.actor else frozenset()
+            rows = [r for r in rows if r["station"] in own]
+        found = self.texts.texts(
+            ref for r in rows for ref in (r["text_ref"], r["reply_ref"]) if ref
+        )
+        return Ideas(items=[_idea(r, found) for r in rows])
+
+    # -- the baseline -------------------------------------------------------------------------
+
+    def surveys(self, who: Principal | None, station: str | None = None) -> Surveys:
+        if who is not None:
+            who.require(Permission.read)
+        with self.runner.engine.connect() as conn:
+            t = self.runner.live_tables("surveys", conn).surveys
+            query = select(t).order_by(t.c.station, t.c.question, t.c.year)
+            if station:
+                query = query.where(t.c.station == station)
+            rows = list(conn.execute(query).mappings())
+        return Surveys(
+            items=[
+                SurveyItem(
+                    id=r["id"],
+                    station=r["station"],
+                    year=r["year"],
+                    question=r["question"],
+                    share=r["share"],
+                    respondents=r["respondents"],
+                )
+                for r in rows
+            ]
+        )
+
+    def baseline(self, station: str) -> list[BaselineRow]:
+        """Per question: the first year measured (the baseline) against the latest."""
+        by_question: dict[str, list[SurveyItem]] = defaultdict(list)
+        for item in self.surveys(None, station)["items"]:
+            by_question[item["question"]].append(item)
+        out: list[BaselineRow] = []
+        for question, items in sorted(by_question.items()):
+            first, last = items[0], items[-1]
+            out.append(
+                BaselineRow(
+                    question=question,
+                    baseline_year=first["year"],
+                    baseline_share=first["share"],
+                    latest_year=last["year"],
+                    latest_share=last["share"],
+                    change=round(last["share"] - first["share"], 4),
+                )
+            )
+        return out
+
+    # -- the lägesbild ------------------------------------------------------------------------
+
+    def compare_situation(
+        self, who: Principal, station: str, quarter: str | None = None
+    ) -> SituationComparison:
+        """Observations per category this quarter, the quarter before and the same
+        quarter a year earlier, beside the station's survey baseline."""
+        self.registry.get_station(who, station)
+        if quarter:
+            year, q = parse_quarter(quarter)
+        else:
+            year, q = quarter_of(self.views.clock().astimezone(LOCAL).date())
+        previous = (year, q - 1) if q > 1 else (year - 1, 4)
+        last_year = (year - 1, q)
+        spans = {"this": (year, q), "previous": previous, "last_year": last_year}
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        with self.runner.engine.connect() as conn:
+            d = self.runner.live_tables("observations", conn).daily
+            for name, (y, qq) in spans.items():
+                first, last = quarter_days(y, qq)
+                query = (
+                    select(d.c.category, func.sum(d.c.count))
+                    .where(d.c.station == station, d.c.day >= first, d.c.day <= last)
+                    .group_by(d.c.category)
+                )
+                for category, count in conn.execute(query).all():
+                    counts[category][name] = int(count or 0)
+        rows = [
+            QuarterCount(
+                category=category,
+                this_quarter=c["this"],
+                previous_quarter=c["previous"],
+                same_quarter_last_year=c["last_year"],
+            )
+            for category, c in sorted(counts.items())
+        ]
+        totals = QuarterCount(
+            category="all",
+            this_quarter=sum(r["this_quarter"] for r in rows),
+            previous_quarter=sum(r["previous_quarter"] for r in rows),
+            same_quarter_last_year=sum(r["same_quarter_last_year"] for r in rows),
+        )
+        return SituationComparison(
+            station=station,
+            quarter=quarter_label(year, q),
+            previous_quarter=quarter_label(*previous),
+            same_quarter_last_year=quarter_label(*last_year),
+            rows=rows,
+            totals=totals,
+            baseline=self.baseline(station),
+        )
+
+    def contributions(
+        self,
+        who: Principal,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        station: str | None = None,
+    ) -> Contributions:
+        """Observations each party reported to the lägesbild, per station and month
+        (retracted ones not counted). Per month, so police figures are no finer than
+        every reader may see."""
+        who.require(Permission.read)
+        check_range(start, end)
+        with self.runner.engine.connect() as conn:
+            e = self.runner.live_tables("observations", conn).entries
+            query = select(e.c.actor, e.c.station, e.c.day).where(e.c.status != "retracted")
+            if start:
+                query = query.where(e.c.day >= start)
+            if end:
+                query = query.where(e.c.day <= end)
+            if station:
+                query = query.where(e.c.station == station)
+            tally: dict[tuple[str, str, str], int] = defaultdict(int)
+            for actor, st, day in conn.execute(query):
+                tally[
+                    (actor, st, month(day if isinstance(day, date) else date.fromisoformat(day)))
+                ] += 1
+        rows = [
+            ContributionRow(actor=a, station=s, month=m, reports=n)
+            for (a, s, m), n in sorted(tally.items())
+        ]
+        return Contributions(months=sorted({r["month"] for r in rows}), rows=rows)
+
+    # -- the public follow-up -----------------------------------------------------------------
+
+    def public_progress(self, promise: str | None = None) -> PublicProgress:
+        promises = self.registry.list_promises(SYSTEM)
+        if not promises:
+            raise NotFound("no promise is registered yet")
+        found = (
+            self.registry.get_promise(SYSTEM, promise)
+            if promise
+            else max(promises, key=lambda p: p.start)
+        )
+        today = self.views.clock().astimezone(LOCAL).date()
+        last_whole_month = date(today.year, today.month, 1) - timedelta(days=1)
+        up_to = min(found.end, last_whole_month)
+        police = {a.code for a in self.registry.list_actors(SYSTEM) if a.kind == POLICE}
+        commitments: list[PublicCommitment] = []
+        if up_to >= found.start:
+            progress = self.views.promise_progress(SYSTEM, str(found.id), end=up_to)
+            for c in progress["commitments"]:
+                stations: list[PublicStation] = []
+                for s in c["stations"]:
+                    row = PublicStation(
+                        station=s["station"],
+                        status=s["status"],
+                        delivered=s["delivered"],
+                        target=s["target"],
+                    )
+                    for key in ("months", "months_met") + (
+                        () if c["actor"] in police else ("weeks", "weeks_met")
+                    ):
+                        if key in s:
+                            row[key] = s[key]
+                    stations.append(row)
+                commitments.append(
+                    PublicCommitment(
+                        code=c["code"],
+                        actor=c["actor"],
+                        kind=c["kind"],
+                        description=c["description"],
+                        target=c["target"],
+                        stations=stations,
+                    )
+                )
+        measures = self.views.measures(SYSTEM, promise=str(found.id), status="done")["items"]
+        latest = self.latest_checkpoint()
+        checkpoint = (
+            PublicCheckpoint(
+                note=latest["note"], size=latest["tree_size"], how_to_verify=HOW_TO_VERIFY
+            )
+            if latest
+            else None
+        )
+        return PublicProgress(
+            promise={
+                "code": found.code,
+                "title": found.title,
+                "period_start": found.period_start,
+                "period_end": found.period_end,
+                "stations": list(found.stations),
+                "description": found.description,
+            },
+            up_to=up_to.isoformat(),
+            commitments=commitments,
+            completed_measures=[
+                PublicMeasure(
+                    station=m["station"],
+                    title=m["title"],
+                    owner=m["owner"],
+                    status=m["status"],
+                    updated_on=m["updated_at"][:10],
+                    links=m["links"],
+                )
+                for m in measures
+            ],
+            ideas=self.ideas(None)["items"],
+            checkpoint=checkpoint,
+        )
+
+
+def _idea(r: Any, texts: dict[str, str]) -> IdeaItem:
+    def text(ref: str | None) -> str | None:
+        if ref is None:
+            return None
+        return texts.get(ref, ERASED)
+
+    return IdeaItem(
+        id=r["id"],
+        station=r["station"],
+        zone=r["zone"],
+        category=r["category"],
+        status=r["status"],
+        text=text(r["text_ref"]),
+        reply=text(r["reply_ref"]),
+        measure={"plan": r["plan_id"], "code": r["measure_code"]} if r["plan_id"] else None,
+        submitted_on=r["submitted_at"][:10],
+        decided_on=r["decided_at"][:10] if r["decided_at"] else None,
+        version=r["version"],
+    )

@@ -1,0 +1,530 @@
+"""The citizens' side through HTTP: ideas without sign-in, the steering group's answers,
+the public follow-up, the survey baseline and the lägesbild's comparisons.
+
+All texts are made up; none names a person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.runtime import Runtime
+from ledger.access import SYSTEM, Role
+from ledger.inputs import ActorIn, PromiseIn
+from tests import factories
+from tests.conftest import Keys
+
+IDEA = {
+    "station": "lerum",
+    "zone": "tunnel",
+    "category": "lighting",
+    "text": "Gångtunneln är mörk på kvällen. Fler lampor vore bra.",
+}
+
+
+@pytest.fixture
+def promise(registry: Runtime) -> Runtime:
+    """A municipality, a promise over both stations, and an action plan for Lerum."""
+    registry.registry.register_actor(
+        SYSTEM,
+        ActorIn.model_validate(
+            {"code": "lerums-kommun", "name": "Lerums kommun", "kind": "municipality"}
+        ),
+    )
+    registry.registry.make_promise(
+        SYSTEM,
+        PromiseIn.model_validate(
+            {
+                "code": "ml-2021",
+                "title": "Medborgarlöfte 2021",
+                "period_start": "2021-09-01",
+                "period_end": "2022-08-31",
+                "stations": ["lerum", "herrljunga"],
+                "parties": ["vasttrafik", "polisen-alingsas", "lerums-kommun"],
+                "commitments": [
+                    {
+                        "code": "hosts",
+                        "actor": "vasttrafik",
+                        "kind": "security_host_shift",
+                        "stations": ["lerum"],
+                        "target": {"count": 2, "per": "week"},
+                    },
+                    {
+                        "code": "patrols",
+                        "actor": "polisen-alingsas",
+                        "kind": "patrol",
+                        "target": {"count": 4, "per": "week"},
+                    },
+                    {
+                        "code": "walks",
+                        "actor": "lerums-kommun",
+                        "kind": "safety_walk",
+                        "stations": ["lerum"],
+                        "target": {"count": 1, "per": "period"},
+                    },
+                ],
+            }
+        ),
+    )
+    from ledger.inputs import ActionPlanIn
+
+    registry.registry.create_action_plan(
+        SYSTEM,
+        ActionPlanIn.model_validate(
+            {
+                "promise": "ml-2021",
+                "station": "lerum",
+                "measures": [
+                    {
+                        "code": "m1",
+                        "title": "Röj buskar vid perrongen",
+                        "owner": "lerums-kommun",
+                        "due": "2022-03-31",
+                    }
+                ],
+            }
+        ),
+    )
+    return registry
+
+
+@pytest.fixture
+def town(promise: Runtime, keys: Keys) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The API with the promise, and a key for the municipality besides the usual ones."""
+    municipality = promise.create_key(Role.partner, "lerums-kommun", None)[1]
+    app = create_app(promise.settings, runtime=promise)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c, {"Authorization": f"Bearer {municipality}"}
+
+
+def _settled(client: TestClient, keys: Keys, position: int) -> None:
+    """Wait until every view has read up to ``position`` (as ``min_position`` does)."""
+    runtime = client.app.state.runtime
+    runtime.views.wait_for(position, tuple(runtime.runner.projections))
+
+
+def _send(client: TestClient, **overrides: str) -> dict:
+    r = client.post("/v1/public/ideas", json={**IDEA, **overrides})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+# -- ideas ---------------------------------------------------------------------------------
+
+
+def test_a_resident_sends_an_idea_without_a_key_and_it_waits_for_the_steering_group(
+    town, keys: Keys
+) -> None:
+    client, _ = town
+    sent = _send(client)
+    assert sent["status"] == "new"
+    _settled(client, keys, sent["position"])
+
+    listed = client.get("/v1/ideas", headers=keys.header("steering")).json()["items"]
+    assert [(i["id"], i["text"], i["status"]) for i in listed] == [
+        (sent["id"], IDEA["text"], "new")
+    ]
+    assert client.get("/v1/public/ideas").json()["items"] == []  # undecided: not published
+
+
+def test_personal_data_in_an_idea_is_refused_with_an_explanation(town) -> None:
+    client, _ = town
+    r = client.post(
+        "/v1/public/ideas", json={**IDEA, "text": "Ring mig på 070-123 45 67 om lamporna"}
+    )
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "personal_data"
+    assert body["errors"][0]["field"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"station": "nowhere"}, "station"),
+        ({"zone": "moon"}, "zone"),
+        ({"text": "x" * 1001}, "text"),
+        ({"text": "a\u202eb idé"}, "text"),
+        ({"email": "x"}, "email"),  # nothing about the sender has a field to go in
+    ],
+)
+def test_a_bad_idea_gets_a_422_naming_the_field(town, change, field) -> None:
+    client, _ = town
+    r = client.post("/v1/public/ideas", json={**IDEA, **change})
+    assert r.status_code == 422, r.text
+    assert any(e["field"].startswith(field) for e in r.json()["errors"])
+
+
+def test_ideas_are_throttled_per_client_address(promise: Runtime) -> None:
+    settings = promise.settings.model_copy(update={"ideas_per_hour": 2})
+    with TestClient(create_app(settings, runtime=promise), raise_server_exceptions=False) as client:
+        assert [client.post("/v1/public/ideas", json=IDEA).status_code for _ in range(2)] == [
+            201,
+            201,
+        ]
+        r = client.post("/v1/public/ideas", json=IDEA)
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) > 0
+
+
+def test_a_large_body_without_a_key_is_refused_early(town) -> None:
+    client, _ = town
+    r = client.post(
+        "/v1/public/ideas",
+        content=b'{"text": "' + b"a" * 20_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+
+
+def test_the_steering_group_adopts_an_idea_as_a_new_measure_and_both_link_to_each_other(
+    town, keys: Keys
+) -> None:
+    client, _ = town
+    sent = _send(client)
+    plan = client.get("/v1/action-plans?station=lerum", headers=keys.header("admin")).json()[
+        "items"
+    ][0]
+    decision = {
+        "status": "adopted",
+        "reply": "Tack! Kommunen sätter upp ny belysning i tunneln under våren.",
+        "measure": {
+            "plan": plan["id"],
+            "code": "m2",
+            "title": "Ny belysning i gångtunneln",
+            "owner": "lerums-kommun",
+            "due": "2022-04-30",
+        },
+    }
+    r = client.post(
+        f"/v1/ideas/{sent['id']}/decision", json=decision, headers=keys.header("steering")
+    )
+    assert r.status_code == 200, r.text
+
+    idea = client.get(f"/v1/ideas/{sent['id']}", headers=keys.header("steering")).json()
+    assert idea["status"] == "adopted"
+    assert idea["measure"] == {"plan": plan["id"], "code": "m2"}
+    measures = client.get(f"/v1/action-plans/{plan['id']}", headers=keys.header("admin")).json()[
+        "measures"
+    ]
+    assert {m["code"]: m["links"] for m in measures} == {"m1": [], "m2": [f"idea:{sent['id']}"]}
+
+    # The measure is done: the public page shows it beside the answered idea.
+    done = client.post(
+        f"/v1/action-plans/{plan['id']}/measures/m2/status",
+        json={"status": "done"},
+        headers=keys.header("admin"),
+    )
+    assert done.status_code == 200, done.text
+    _settled(client, keys, done.json()["position"])
+    public = client.get("/v1/public/progress")
+    assert public.status_code == 200
+    assert public.headers["Cache-Control"] == "public, max-age=60"
+    body = public.json()
+    assert [(m["title"], m["links"]) for m in body["completed_measures"]] == [
+        ("Ny belysning i gångtunneln", [f"idea:{sent['id']}"])
+    ]
+    assert [(i["text"], i["reply"]) for i in body["ideas"]] == [(IDEA["text"], decision["reply"])]
+
+
+def test_an_idea_can_be_linked_to_an_existing_measure(town, keys: Keys) -> None:
+    client, _ = town
+    sent = _send(client)
+    plan = client.get("/v1/action-plans?station=lerum", headers=keys.header("admin")).json()[
+        "items"
+    ][0]
+    r = client.post(
+        f"/v1/ideas/{sent['id']}/decision",
+        json={
+            "status": "adopted",
+            "reply": "Det ingår i åtgärd m1.",
+            "measure": {"plan": plan["id"], "code": "m1"},
+        },
+        headers=keys.header("admin"),
+    )
+    assert r.status_code == 200, r.text
+    measures = client.get(f"/v1/action-plans/{plan['id']}", headers=keys.header("admin")).json()[
+        "measures"
+    ]
+    assert measures[0]["links"] == [f"idea:{sent['id']}"]
+
+
+@pytest.mark.parametrize(
+    ("measure", "field"),
+    [
+        ({"code": "m9"}, "measure.title"),  # a new measure needs a title, owner and due date
+        ({"code": "m1", "plan": "not-a-plan"}, "measure.plan"),
+    ],
+)
+def test_a_decision_naming_a_measure_that_cannot_be_is_refused(
+    town, keys: Keys, measure, field
+) -> None:
+    client, _ = town
+    sent = _send(client)
+    plan = client.get("/v1/action-plans?station=lerum", headers=keys.header("admin")).json()[
+        "items"
+    ][0]
+    r = client.post(
+        f"/v1/ideas/{sent['id']}/decision",
+        json={"status": "adopted", "reply": "Ja.", "measure": {"plan": plan["id"], **measure}},
+        headers=keys.header("steering"),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_a_final_decision_stands_but_a_considered_idea_can_still_be_decided(
+    town, keys: Keys
+) -> None:
+    client, _ = town
+    sent = _send(client)
+    url = f"/v1/ideas/{sent['id']}/decision"
+    steering = keys.header("steering")
+    assert (
+        client.post(
+            url, json={"status": "considered", "reply": "Vi tittar på det."}, headers=steering
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            url, json={"status": "declined", "reply": "Det ryms inte i år."}, headers=steering
+        ).status_code
+        == 200
+    )
+    again = client.post(url, json={"status": "adopted", "reply": "Ändå ja."}, headers=steering)
+    assert again.status_code == 409
+    assert again.json()["code"] == "invalid_transition"
+
+
+def test_partners_read_the_ideas_of_their_stations_but_do_not_decide(town, keys: Keys) -> None:
+    client, _ = town
+    lerum = _send(client)
+    herrljunga = _send(client, station="herrljunga", zone="platform")
+    _settled(client, keys, herrljunga["position"])
+
+    seen = client.get("/v1/ideas", headers=keys.header("partner")).json()["items"]
+    assert [i["id"] for i in seen] == [lerum["id"]]  # Västtrafik's commitment covers Lerum only
+    assert (
+        client.get(f"/v1/ideas/{herrljunga['id']}", headers=keys.header("partner")).status_code
+        == 404
+    )
+    r = client.post(
+        f"/v1/ideas/{lerum['id']}/decision",
+        json={"status": "declined", "reply": "Nej tack."},
+        headers=keys.header("partner"),
+    )
+    assert r.status_code == 403
+
+
+# -- the public follow-up ---------------------------------------------------------------------
+
+
+def test_the_public_follow_up_shows_police_work_by_month_only(town, keys: Keys) -> None:
+    client, _ = town
+    police = client.app.state.runtime.create_key(Role.partner, "polisen-alingsas", None)[1]
+    r = client.post(
+        "/v1/activities",
+        json=factories.activity(1, kind="patrol", external_id="p-1"),
+        headers={"Authorization": f"Bearer {police}"},
+    )
+    assert r.status_code == 201, r.text
+    _settled(client, keys, r.json()["position"])
+    body = client.get("/v1/public/progress").json()
+    patrols = next(c for c in body["commitments"] if c["code"] == "patrols")
+    for row in patrols["stations"]:
+        assert set(row) <= {"station", "status", "delivered", "target", "months", "months_met"}
+    assert body["up_to"] == "2022-08-31"  # the period has ended: counted to its end
+    assert body["checkpoint"] is None or "how_to_verify" in body["checkpoint"]
+
+
+# -- surveys and the lägesbild ----------------------------------------------------------------
+
+SURVEY = {
+    "station": "lerum",
+    "year": 2020,
+    "question": "Känner sig trygg vid stationen kvällstid",
+    "share": 0.48,
+    "respondents": 212,
+}
+
+
+def test_surveys_are_recorded_by_an_admin_or_the_stations_own_municipality(
+    town, keys: Keys
+) -> None:
+    client, municipality = town
+    assert client.post("/v1/surveys", json=SURVEY, headers=keys.header("admin")).status_code == 201
+    own = client.post(
+        "/v1/surveys", json={**SURVEY, "year": 2022, "share": 0.57}, headers=municipality
+    )
+    assert own.status_code == 201, own.text
+    other = client.post(
+        "/v1/surveys", json={**SURVEY, "station": "herrljunga"}, headers=municipality
+    )
+    assert other.status_code == 403  # not a station of its commitments
+    transit = client.post(
+        "/v1/surveys", json={**SURVEY, "year": 2021}, headers=keys.header("partner")
+    )
+    assert transit.status_code == 403  # only municipalities measure trygghet
+    again = client.post("/v1/surveys", json=SURVEY, headers=keys.header("admin"))
+    assert again.status_code == 409
+
+    _settled(client, keys, own.json()["results"][0]["position"])
+    listed = client.get("/v1/surveys?station=lerum", headers=keys.header("steering")).json()[
+        "items"
+    ]
+    assert [(s["year"], s["share"], s["respondents"]) for s in listed] == [
+        (2020, 0.48, 212),
+        (2022, 0.57, 212),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"respondents": 9}, "respondents"),  # too few: could point at a person
+        ({"share": 62}, "share"),  # a share is a fraction
+        ({"year": 1999}, "year"),
+        ({"answers": [{"age": 40}]}, "answers"),  # nothing per person has a field
+    ],
+)
+def test_a_survey_result_that_could_point_at_a_person_or_makes_no_sense_is_refused(
+    town, keys: Keys, change, field
+) -> None:
+    client, _ = town
+    r = client.post("/v1/surveys", json={**SURVEY, **change}, headers=keys.header("admin"))
+    assert r.status_code == 422, r.text
+    assert any(field in e["field"] for e in r.json()["errors"])
+
+
+def test_surveys_import_from_a_swedish_csv(town, keys: Keys) -> None:
+    client, _ = town
+    csv = (
+        "station;year;question;share;respondents\n"
+        "lerum;2020;Trygg kvällstid;48,5 %;212\n"
+        "herrljunga;2020;Trygg kvällstid;0,61;120\n"
+    )
+    r = client.post(
+        "/v1/surveys",
+        content=csv.encode(),
+        headers={**keys.header("admin"), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["created"] == 2
+    bad = client.post(
+        "/v1/surveys",
+        content=b"station;year;question;share;respondents\nlerum;2021;Trygg;0,5;3\n",
+        headers={**keys.header("admin"), "Content-Type": "text/csv"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "row 2.respondents"
+
+
+def test_the_lagesbild_compares_quarters_and_the_baseline(town, keys: Keys) -> None:
+    client, _ = town
+    for n, (when, count) in enumerate(
+        [
+            ("2021-11-02T08:00:00+01:00", 3),
+            ("2021-08-10T08:00:00+02:00", 5),
+            ("2020-10-20T08:00:00+02:00", 7),
+        ]
+    ):
+        r = client.post(
+            "/v1/observations",
+            json=factories.observation(n, observed_at=when, count=count),
+            headers=keys.header("partner"),
+        )
+        assert r.status_code == 201, r.text
+    client.post("/v1/surveys", json=SURVEY, headers=keys.header("admin"))
+    last = client.post(
+        "/v1/surveys", json={**SURVEY, "year": 2022, "share": 0.57}, headers=keys.header("admin")
+    )
+    _settled(client, keys, last.json()["results"][0]["position"])
+
+    body = client.get(
+        "/v1/stations/lerum/situation/compare?quarter=2021-Q4", headers=keys.header("steering")
+    ).json()
+    assert (body["quarter"], body["previous_quarter"], body["same_quarter_last_year"]) == (
+        "2021-Q4",
+        "2021-Q3",
+        "2020-Q4",
+    )
+    assert body["rows"] == [
+        {
+            "category": "graffiti",
+            "this_quarter": 3,
+            "previous_quarter": 5,
+            "same_quarter_last_year": 7,
+        }
+    ]
+    assert body["baseline"] == [
+        {
+            "question": SURVEY["question"],
+            "baseline_year": 2020,
+            "baseline_share": 0.48,
+            "latest_year": 2022,
+            "latest_share": 0.57,
+            "change": 0.09,
+        }
+    ]
+    bad = client.get(
+        "/v1/stations/lerum/situation/compare?quarter=2021-Q5", headers=keys.header("steering")
+    )
+    assert bad.status_code == 422
+
+
+def test_every_partys_contribution_to_the_lagesbild_per_month(town, keys: Keys) -> None:
+    client, _ = town
+    for n, when in enumerate(
+        ["2021-10-02T08:00:00+02:00", "2021-10-20T08:00:00+02:00", "2021-11-02T08:00:00+01:00"]
+    ):
+        r = client.post(
+            "/v1/observations",
+            json=factories.observation(n, observed_at=when),
+            headers=keys.header("partner"),
+        )
+        assert r.status_code == 201
+    _settled(client, keys, r.json()["position"])
+    body = client.get(
+        "/v1/situation/contributions?from=2021-10-01&to=2021-12-31", headers=keys.header("steering")
+    ).json()
+    assert body["rows"] == [
+        {"actor": "vasttrafik", "station": "lerum", "month": "2021-10", "reports": 2},
+        {"actor": "vasttrafik", "station": "lerum", "month": "2021-11", "reports": 1},
+    ]
+
+
+# -- the pages --------------------------------------------------------------------------------
+
+
+def test_the_idea_form_works_without_javascript_and_keeps_the_text_on_a_problem(
+    town, keys: Keys
+) -> None:
+    client, _ = town
+    form = client.get("/ideas")
+    assert form.status_code == 200
+    assert '<form method="post" action="/ideas">' in form.text
+    assert "<script" not in form.text
+
+    refused = client.post("/ideas", data={**IDEA, "text": "Mejla mig: namn@example.se"})
+    assert refused.status_code == 422
+    assert "personuppgifter" in refused.text
+    assert "namn@example.se</textarea>" in refused.text  # nothing typed is lost
+
+    sent = client.post("/ideas", data=IDEA)
+    assert sent.status_code == 201
+    assert "Tack för din idé" in sent.text
+    assert "set-cookie" not in {k.lower() for k in sent.headers}
+
+
+def test_the_public_page_is_cacheable_and_in_english_on_request(town, keys: Keys) -> None:
+    client, _ = town
+    page = client.get("/public")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "public, max-age=60"
+    assert "Medborgarlöfte 2021" in page.text
+    english = client.get("/public?lang=en")
+    assert "What the parties promised and did" in english.text
