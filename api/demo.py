@@ -30,12 +30,15 @@ from ledger.inputs import (
     ActivityIn,
     ActorIn,
     CorrectionIn,
+    IdeaDecisionIn,
+    IdeaIn,
     MeasureIn,
     MeasureStatusIn,
     ObservationIn,
     PromiseIn,
     RetractionIn,
     StationIn,
+    SurveyIn,
 )
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -281,7 +284,8 @@ def populate(system: Runtime, *, seed: int = 2021, days: int = 365) -> DemoSumma
         for item in items
         if isinstance(item, ActivityIn)
     ]
-    for n, (at, step) in enumerate(plan_steps + _corrections(rng, system, reported, out)):
+    steps = plan_steps + _corrections(rng, system, reported, out) + _residents(system)
+    for n, (at, step) in enumerate(steps):
         schedule.append((at, 100_000 + n, step))
     schedule.sort(key=lambda item: (item[0], item[1]))
     for at, _, step in schedule:
@@ -563,6 +567,147 @@ def _action_plans(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
             }[status]
             for step in path:
                 steps.append((moments[step], change(receipt.id, f"m{i}", step)))
+    return steps
+
+
+#: Residents' ideas: (station, zone, category, text, sent, decision or None, days to decide).
+IDEAS: list[tuple[str, str | None, str, str, date, tuple[str, str] | None]] = [
+    (
+        "lerum",
+        "parking",
+        "lighting",
+        "Pendelparkeringen är mörk på vintern. Fler lampor längs gångvägen till perrongen skulle göra stor skillnad.",
+        date(2021, 10, 12),
+        (
+            "adopted",
+            "Tack! Belysningen längs gångvägen byggs ut som en del av åtgärden för pendelparkeringen.",
+        ),
+    ),
+    (
+        "herrljunga",
+        "tunnel",
+        "cleanliness",
+        "Klottret i gångtunneln kommer tillbaka hela tiden. Kan det tas bort snabbare?",
+        date(2021, 11, 3),
+        ("considered", "Vi ser över hur snabbt klotter kan saneras och återkommer i vår."),
+    ),
+    (
+        "alingsas",
+        "square",
+        "presence",
+        "Fler vuxna på torget på fredagskvällar, gärna trygghetsvärdar.",
+        date(2022, 1, 20),
+        ("adopted", "Trygghetsvärdarna går nu även på torget fredagskvällar."),
+    ),
+    (
+        "floda",
+        "bike_parking",
+        "environment",
+        "Cykelparkeringen borde ha tak och bättre lås så att fler vågar ställa cykeln där.",
+        date(2022, 3, 8),
+        ("declined", "Det ryms inte i budgeten i år. Vi tar med förslaget till nästa års plan."),
+    ),
+    (
+        "vargarda",
+        "platform",
+        "travel",
+        "Det vore bra med en tydligare skylt om var man ringer vid ett problem på perrongen.",
+        date(2022, 5, 2),
+        None,
+    ),
+    (
+        "lerum",
+        "tunnel",
+        "lighting",
+        "Tunneln under spåren känns otrygg på kvällen, mer ljus och speglar i hörnen?",
+        date(2022, 7, 4),
+        None,
+    ),
+]
+
+#: The trygghetsmätning before the promise (the baseline) and in its last spring.
+SURVEYS: dict[str, tuple[float, float]] = {
+    "herrljunga": (0.52, 0.58),
+    "vargarda": (0.61, 0.63),
+    "alingsas": (0.44, 0.53),
+    "floda": (0.57, 0.55),
+    "lerum": (0.49, 0.56),
+}
+SURVEY_QUESTION = "Känner sig trygg vid stationen kvällstid"
+
+
+def _residents(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
+    """Ideas sent and answered, one adopted idea that becomes a measure and is done, and
+    two years of trygghetsmätning per station, each at its moment."""
+    steps: list[tuple[datetime, Callable[[], None]]] = []
+    plans = {p.station: p for p in system.registry.list_action_plans(SYSTEM)}
+    sent_ids: list[UUID] = []
+
+    def send(station: str, zone: str | None, category: str, text: str) -> Callable[[], None]:
+        def run() -> None:
+            idea = IdeaIn.model_validate(
+                {"station": station, "zone": zone, "category": category, "text": text}
+            )
+            sent_ids.append(system.ideas.submit(idea).id)
+
+        return run
+
+    def decide(
+        n: int, status: str, reply: str, measure: dict[str, str] | None
+    ) -> Callable[[], None]:
+        def run() -> None:
+            body = {"status": status, "reply": reply, **({"measure": measure} if measure else {})}
+            system.ideas.decide(SYSTEM, sent_ids[n], IdeaDecisionIn.model_validate(body))
+
+        return run
+
+    for n, (station, zone, category, text, sent, decision) in enumerate(IDEAS):
+        steps.append(
+            (datetime.combine(sent, time(19, 30), TZ), send(station, zone, category, text))
+        )
+        if decision is None:
+            continue
+        status, reply = decision
+        measure = None
+        if status == "adopted":
+            measure = {
+                "plan": str(plans[station].id),
+                "code": f"i{n + 1}",
+                "title": "Idé från invånare: " + text.split(".")[0][:80],
+                "owner": "lerums-kommun" if station == "lerum" else "vasttrafik",
+                "due": (sent + timedelta(days=120)).isoformat(),
+            }
+        decided = datetime.combine(sent + timedelta(days=21), time(14, 0), TZ)
+        steps.append((decided, decide(n, status, reply, measure)))
+        if measure:
+            plan_id, code = plans[station].id, measure["code"]
+
+            def done(plan_id: UUID = plan_id, code: str = code) -> None:
+                body = MeasureStatusIn.model_validate({"status": "done"})
+                system.registry.change_measure_status(SYSTEM, plan_id, code, body)
+
+            steps.append((decided + timedelta(days=60), done))
+
+    def survey(year: int, index: int) -> Callable[[], None]:
+        def run() -> None:
+            items = [
+                SurveyIn.model_validate(
+                    {
+                        "station": st,
+                        "year": year,
+                        "question": SURVEY_QUESTION,
+                        "share": shares[index],
+                        "respondents": 180 + 7 * i,
+                    }
+                )
+                for i, (st, shares) in enumerate(SURVEYS.items())
+            ]
+            system.surveys.record(SYSTEM, items)
+
+        return run
+
+    steps.append((datetime(2021, 9, 1, 9, 0, tzinfo=TZ), survey(2020, 0)))
+    steps.append((datetime(2022, 6, 20, 9, 0, tzinfo=TZ), survey(2022, 1)))
     return steps
 
 

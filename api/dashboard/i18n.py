@@ -465,6 +465,43 @@ UI: dict[str, tuple[str, str]] = {
         "Ingen kontrollpunkt är utfärdad ännu.",
         "No checkpoint has been issued yet.",
     ),
+    "nav_ideas": ("Idéer", "Ideas"),
+    "triage_title": ("Invånarnas idéer", "Residents' ideas"),
+    "triage_intro": (
+        "Idéer som invånare skickat via formuläret. Styrgruppen svarar; svaret och idén "
+        "publiceras på sidan för invånare. Obesvarade idéer publiceras inte.",
+        "Ideas residents sent through the form. The steering group answers; the answer and "
+        "the idea are published on the residents' page. Unanswered ideas are not published.",
+    ),
+    "triage_public_link": ("Sidan för invånare", "The residents' page"),
+    "triage_decided": (
+        "Beslutet är sparat och publicerat.",
+        "The decision is saved and published.",
+    ),
+    "triage_all": ("Alla", "All"),
+    "triage_list": ("{n} idéer", "{n} ideas"),
+    "triage_sent": ("Inkom {day}", "Sent {day}"),
+    "triage_measure": ("blev åtgärd {code}", "became measure {code}"),
+    "triage_decision": ("Beslut", "Decision"),
+    "triage_reply": ("Svar till invånarna (publiceras)", "Answer to residents (published)"),
+    "triage_answer": ("Spara och publicera", "Save and publish"),
+    "triage_none": ("Inga idéer här.", "No ideas here."),
+    "compare_title": (
+        "Lägesbilden {quarter} jämfört med tidigare",
+        "The situation in {quarter} compared",
+    ),
+    "compare_caption": (
+        "Rapporterade observationer: kvartalet, kvartalet före och samma kvartal året innan.",
+        "Observations reported: the quarter, the quarter before and the same quarter a year earlier.",
+    ),
+    "compare_category": ("Kategori", "Category"),
+    "compare_total": ("Totalt", "Total"),
+    "baseline_title": (
+        "Trygghetsmätning: nollmätning och senaste",
+        "Safety survey: baseline and latest",
+    ),
+    "baseline_change": ("{pp} procentenheter", "{pp} percentage points"),
+    "baseline_none": ("Ingen trygghetsmätning registrerad.", "No safety survey recorded."),
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {

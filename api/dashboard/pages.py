@@ -244,7 +244,7 @@ def situation_multiples(ctx: Ctx, station: str) -> dict[str, Any]:
     }
 
 
-def station(ctx: Ctx, code: str) -> dict[str, Any]:
+def station(ctx: Ctx, code: str, residents: Any = None) -> dict[str, Any]:
     tb._require_all(ctx)
     st = ctx.registry.get_station(ctx.who, code)
     model = common(ctx)
@@ -263,9 +263,16 @@ def station(ctx: Ctx, code: str) -> dict[str, Any]:
             "situation": situation_multiples(ctx, code),
             "measures": tb.table_measures(ctx, code),
             "latest": tb.table_activities(ctx, code),
+            "comparison": (
+                residents.compare_situation(ctx.who, code, _quarter(ctx.end)) if residents else None
+            ),
         }
     )
     return model
+
+
+def _quarter(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def actor(ctx: Ctx, code: str) -> dict[str, Any]:

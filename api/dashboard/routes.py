@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,8 +24,9 @@ from api.dashboard.context import Ctx, PageError, parse_filters
 from api.dashboard.i18n import t
 from api.dashboard.sessions import COOKIE, LIFETIME_SECONDS, Session, store_of
 from api.errors import classify
-from ledger.access import Role
+from ledger.access import Permission, Role
 from ledger.errors import LedgerError
+from ledger.inputs import IdeaDecisionIn, parse
 
 log = logging.getLogger("trygg.dashboard")
 
@@ -199,7 +201,8 @@ def overview(request: Request) -> Response:
 @router.get("/stations/{code}", response_class=HTMLResponse)
 def station(request: Request, code: str) -> Response:
     ctx = _ctx(request, current_session(request))
-    return _page(request, "station.html", ctx, pages.station(ctx, code))
+    runtime = request.app.state.runtime
+    return _page(request, "station.html", ctx, pages.station(ctx, code, runtime.residents))
 
 
 @router.get("/actors", response_class=HTMLResponse)
@@ -317,6 +320,48 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
     response = RedirectResponse("/login?signed_out=1", 303)
     response.delete_cookie(COOKIE, path="/", **_cookie_flags(request))
     return render.secure(response)
+
+
+@router.get("/ideas/triage", response_class=HTMLResponse)
+def ideas_triage(
+    request: Request, status: str | None = None, station: str | None = None
+) -> Response:
+    """Residents' ideas for the steering group: the undecided first, each with a form to
+    answer it (a new measure from an adopted idea is made through the API)."""
+    ctx = _ctx(request, current_session(request))
+    runtime = request.app.state.runtime
+    wanted = status if status in {"new", "considered", "adopted", "declined"} else None
+    items = runtime.residents.ideas(ctx.who, station=station or None, status=wanted)["items"]
+    order = {"new": 0, "considered": 1, "adopted": 2, "declined": 3}
+    items = sorted(items, key=lambda i: order.get(i["status"], 9))
+    return _page(
+        request,
+        "ideas_triage.html",
+        ctx,
+        {
+            **pages.common(ctx),
+            "ideas": items,
+            "status": wanted or "",
+            "can_decide": ctx.who.can(Permission.decide_ideas),
+            "decided": request.query_params.get("decided") == "1",
+        },
+    )
+
+
+@router.post("/ideas/{idea_id}/decide")
+def decide_idea(
+    request: Request,
+    idea_id: UUID,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    status: Annotated[str, Form(max_length=20)] = "",
+    reply: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    session = current_session(request)
+    if not _same_origin(request) or not session.csrf_ok(csrf):
+        raise PageError(403, t(render.language(request), "error_csrf"))
+    body = parse(IdeaDecisionIn, {"status": status, "reply": reply})
+    request.app.state.runtime.ideas.decide(session.principal, idea_id, body)
+    return render.secure(RedirectResponse("/ideas/triage?decided=1", 303))
 
 
 @router.get("/static/{name}")

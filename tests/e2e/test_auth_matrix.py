@@ -63,8 +63,24 @@ ALLOWED = {
     ("POST", "/v1/observations/{entry_id}/retraction"): PARTNER,
     ("POST", "/v1/activities/{entry_id}/erasure"): ADMIN,
     ("POST", "/v1/observations/{entry_id}/erasure"): ADMIN,
+    ("GET", "/v1/ideas"): ALL,
+    ("GET", "/v1/ideas/{idea_id}"): ALL,
+    ("POST", "/v1/ideas/{idea_id}/decision"): {"steering", "admin"},
+    ("POST", "/v1/surveys"): ADMIN,  # and a municipality for its own stations
+    ("GET", "/v1/surveys"): ALL,
+    ("GET", "/v1/stations/{code}/situation/compare"): ALL,
+    ("GET", "/v1/situation/contributions"): ALL,
 }
-PUBLIC = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/v1/public/ideas",
+    "/v1/public/progress",
+}
 
 
 def test_the_table_covers_every_route(client):
@@ -86,9 +102,21 @@ def world(client, keys, registry):
                 "period_end": "2022-08-31",
                 "stations": ["lerum", "herrljunga"],
                 "parties": ["vasttrafik", "trafikverket"],
+                "commitments": [
+                    {
+                        "code": "hosts",
+                        "actor": "vasttrafik",
+                        "kind": "security_host_shift",
+                        "stations": ["lerum"],
+                        "target": {"count": 1},
+                    }
+                ],
             }
         ),
     )
+    idea = client.post(
+        "/v1/public/ideas", json={"station": "lerum", "text": "Mer ljus i tunneln"}
+    ).json()
     plan = client.post(
         "/v1/action-plans",
         json={
@@ -110,6 +138,7 @@ def world(client, keys, registry):
         "activity": act["id"],
         "observation": obs["id"],
         "position": obs["position"],
+        "idea": idea["id"],
     }
 
 
@@ -121,6 +150,7 @@ def request_for(method, path, world, n):
         .replace("{promise}", "p1")
         .replace("{plan_id}", world["plan"])
         .replace("{measure}", "m1")
+        .replace("{idea_id}", world["idea"])
     )
     if path == "/v1/audit/proofs/inclusion":
         url += f"?position={world['position']}&tree_size={world['position']}"
@@ -165,6 +195,14 @@ def request_for(method, path, world, n):
         "/v1/observations/{entry_id}/retraction": {"reason": "duplicate", "expected_version": 1},
         "/v1/activities/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
         "/v1/observations/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
+        "/v1/ideas/{idea_id}/decision": {"status": "considered", "reply": "Vi tittar på det."},
+        "/v1/surveys": {
+            "station": "lerum",
+            "year": 2021,
+            "question": f"Trygg på perrongen {n}",
+            "share": 0.5,
+            "respondents": 50,
+        },
     }
     return url, bodies.get(path) if method == "POST" else None
 
@@ -199,6 +237,6 @@ def test_every_endpoint_for_every_role(client, keys, registry, world):
     assert failures == []
 
 
-def test_operational_endpoints_need_no_key(client):
-    for path in ["/healthz", "/readyz", "/openapi.json", "/docs"]:
+def test_operational_and_public_endpoints_need_no_key(client):
+    for path in ["/healthz", "/readyz", "/openapi.json", "/docs", "/v1/public/ideas"]:
         assert client.get(path).status_code == 200

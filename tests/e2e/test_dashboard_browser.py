@@ -316,6 +316,7 @@ PAGES = [
     "/actors/polisen-alingsas",
     "/audit",
     "/report?from=2021-09-01&to=2021-12-31",
+    "/ideas/triage",
 ]
 
 
@@ -407,5 +408,46 @@ def test_the_steering_groups_meeting(browser, demo, width, tmp_path):
         text = Path(info.value.path()).read_bytes().decode("utf-8-sig")
         header = text.splitlines()[0].split(";")
         assert header[:2] == ["Åtagande", "Aktör"]  # opens in Swedish Excel: ';'
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_resident_sends_an_idea_from_a_phone_and_reads_the_answers(browser, demo, width):
+    """Issue #15: the form works without JavaScript and without signing in; the public
+    page fits the screen, passes axe, and shows the steering group's answers."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="sv-SE", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        page.goto(demo["base"] + "/ideas")
+        assert page.locator("form textarea").count() == 1
+        page.select_option("#station", "floda")
+        page.select_option("#zone", "platform")
+        page.fill("#text", "Fler bänkar med tak på perrongen, det blåser mycket.")
+        page.click("button[type=submit]")
+        assert page.locator("h1").inner_text() == "Tack för din idé"
+        shot(page, f"20-{width}-idea-sent")
+
+        page.goto(demo["base"] + "/public")
+        scroll, screen = page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert scroll <= screen, (scroll, screen)
+        assert "Trygghetsvärdarna går nu även på torget" in page.content()  # a reply
+        assert "Fler bänkar med tak" not in page.content()  # undecided: not published
+        shot(page, f"21-{width}-public")
+        page.goto(demo["base"] + "/public?lang=en")
+        assert page.locator("h2").first.inner_text() == "What the parties promised and did"
+    finally:
+        context.close()
+    # axe needs scripts: the same pages again, with JavaScript, for the audit only.
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    try:
+        for path in ("/ideas", "/public"):
+            page.goto(demo["base"] + path)
+            check_accessibility(page)
     finally:
         context.close()
