@@ -341,7 +341,7 @@ def ideas_triage(
         {
             **pages.common(ctx),
             "ideas": items,
-            "status": wanted or "",
+            "chosen": wanted or "",
             "can_decide": ctx.who.can(Permission.decide_ideas),
             "decided": request.query_params.get("decided") == "1",
         },

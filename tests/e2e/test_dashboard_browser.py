@@ -329,7 +329,8 @@ def test_every_page_fits_the_screen_and_passes_axe(browser, demo, width):
     try:
         sign_in(page, demo["base"], demo["admin"])
         for path in PAGES:
-            page.goto(demo["base"] + path)
+            response = page.goto(demo["base"] + path)
+            assert response.status == 200, path
             page.wait_for_load_state()
             scroll, screen = page.evaluate(
                 "() => [document.documentElement.scrollWidth, window.innerWidth]"
@@ -451,3 +452,19 @@ def test_a_resident_sends_an_idea_from_a_phone_and_reads_the_answers(browser, de
             check_accessibility(page)
     finally:
         context.close()
+
+
+def test_the_steering_group_answers_an_idea_on_the_triage_page(page, demo):
+    """Issue #15: the undecided ideas come first, each with a form; the answer is public."""
+    sign_in(page, demo["base"], demo["steering"])
+    page.goto(demo["base"] + "/ideas/triage?status=new")
+    first = page.locator("article.idea").filter(has_text="tydligare skylt")
+    first.locator("select").select_option("adopted")
+    first.locator("textarea").fill("Trafikverket sätter upp en skylt med numret på perrongen.")
+    first.locator("button[type=submit]").click()
+    assert "decided=1" in page.url
+    assert page.locator("p.notice[role=status]").count() == 1
+    check_accessibility(page)
+    wait_for_views(demo["base"], demo["admin"])
+    page.goto(demo["base"] + "/public")
+    assert "sätter upp en skylt med numret" in page.content()
