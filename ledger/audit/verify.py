@@ -383,12 +383,15 @@ class _References:
         if topic.endswith(".Erased"):
             self.erased.update(r for r in data.get("refs", []) if isinstance(r, str))
             self.erased_fields += len(data.get("fields", []))
-        for key in ("note", "details", "changes", "reason"):
+        for key in TEXT_KEYS:
             for _, ref in refs_in(data.get(key)):
                 self.referenced.setdefault(ref, position)
 
 
-ENTRY_TOPICS = ("ledger.domain.entries:",)
+#: Events whose payloads refer to sealed texts: entries, and residents' ideas.
+ENTRY_TOPICS = ("ledger.domain.entries:", "ledger.domain.ideas:")
+#: Where in those payloads the references are (an idea's ``text``, a decision's ``reply``).
+TEXT_KEYS = ("note", "details", "changes", "reason", "text", "reply")
 
 
 def _check_texts(

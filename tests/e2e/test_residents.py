@@ -528,3 +528,30 @@ def test_the_public_page_is_cacheable_and_in_english_on_request(town, keys: Keys
     assert "Medborgarlöfte 2021" in page.text
     english = client.get("/public?lang=en")
     assert "What the parties promised and did" in english.text
+
+
+def test_verify_checks_the_texts_of_ideas_and_replies(town, keys: Keys) -> None:
+    from sqlalchemy import text
+
+    from ledger.audit.verify import verify_ledger
+    from ledger.texts import TEXT_TABLE
+
+    client, _ = town
+    runtime = client.app.state.runtime
+    sent = _send(client)
+    client.post(
+        f"/v1/ideas/{sent['id']}/decision",
+        json={"status": "considered", "reply": "Vi tittar på belysningen."},
+        headers=keys.header("steering"),
+    )
+    runtime.audit.issue_checkpoint()
+    key = runtime.audit.signer.verifier_key
+    report = verify_ledger(runtime.ledger.recorder, runtime.engine, key)
+    assert report.ok, report.first
+    assert report.texts == 2
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE {TEXT_TABLE} SET text = 'Ändrat svar' WHERE text LIKE 'Vi tittar%'")
+        )
+    report = verify_ledger(runtime.ledger.recorder, runtime.engine, key)
+    assert report.first.kind == "text_modified"
