@@ -40,6 +40,7 @@ from ledger.inputs import (
     StationIn,
     SurveyIn,
 )
+from ledger.taxonomy import SITUATION_REPORT
 
 TZ = ZoneInfo("Europe/Stockholm")
 PERIOD_START = date(2021, 9, 1)
@@ -119,6 +120,20 @@ def _commitments() -> list[dict[str, object]]:
             "Väktare vid Lerum och Herrljunga station",
         ),
     ]
+    # Every party promised to take part in the rolling lägesbild; the two that report
+    # observations in the demo are followed up on those reports.
+    for code, short in (("vasttrafik", "vt"), ("trafikverket", "tv")):
+        c.append(
+            _c(
+                f"{short}-lagesbild",
+                code,
+                SITUATION_REPORT,
+                ALL,
+                4,
+                "month",
+                "Medverka i den löpande lokala lägesbilden",
+            )
+        )
     for code, (_, stations) in MUNICIPALITIES.items():
         short = code.removesuffix("-kommun")
         c.append(
@@ -247,6 +262,8 @@ def populate(system: Runtime, *, seed: int = 2021, days: int = 365) -> DemoSumma
     # Partners report each week's work on the following Monday morning.
     reports: dict[tuple[datetime, str], list[ActivityIn | ObservationIn]] = defaultdict(list)
     for commitment in commitments:
+        if commitment["kind"] == SITUATION_REPORT:
+            continue  # followed up on the observations below
         stations = commitment["stations"]
         assert isinstance(stations, list)
         for station in stations:

@@ -33,8 +33,10 @@ from ledger.rules import sane_date, sane_instant
 from ledger.screening import PERSONAL_DATA
 from ledger.taxonomy import (
     DETAILS_MODELS,
+    SITUATION_REPORT,
     ActivityKind,
     ActorKind,
+    CommitmentKind,
     IdeaCategory,
     ObservationCategory,
     Severity,
@@ -115,12 +117,23 @@ class TargetIn(Command):
 class CommitmentIn(Command):
     code: Code
     actor: Code
-    kind: ActivityKind
+    kind: CommitmentKind = Field(
+        description="an activity kind, or `situation_report`: observations reported to the "
+        "lägesbild (counted, so its metric is `activities`)"
+    )
     stations: list[Code] | None = Field(
         default=None, description="defaults to every station of the promise"
     )
     target: TargetIn
     description: Name | None = None
+
+    @model_validator(mode="after")
+    def _reports_are_counted(self) -> CommitmentIn:
+        if self.kind == SITUATION_REPORT and self.target.metric != "activities":
+            raise PydanticCustomError(
+                "metric", "reports to the lägesbild are counted: use metric 'activities'"
+            )
+        return self
 
 
 class PromiseIn(Command):

@@ -46,6 +46,26 @@ class ActivityKind(StrEnum):
     safety_walk = "safety_walk"
 
 
+#: A commitment to take part in the rolling lägesbild: followed up by the observations
+#: the party reports (``POST /v1/observations``), not by activities.
+SITUATION_REPORT = "situation_report"
+
+
+class CommitmentKind(StrEnum):
+    """What a commitment can promise: every activity kind, or reports to the lägesbild."""
+
+    patrol = "patrol"
+    volunteer_patrol = "volunteer_patrol"
+    enforcement = "enforcement"
+    security_host_shift = "security_host_shift"
+    cleaning_round = "cleaning_round"
+    guard_shift = "guard_shift"
+    environment_measure = "environment_measure"
+    public_event = "public_event"
+    safety_walk = "safety_walk"
+    situation_report = SITUATION_REPORT
+
+
 class ObservationCategory(StrEnum):
     vandalism = "vandalism"
     graffiti = "graffiti"

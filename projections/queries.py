@@ -6,6 +6,7 @@ answers from the live tables and from an "as of" replay.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from ledger.progress import assess, elapsed_share, period_units, unit_end
+from ledger.taxonomy import SITUATION_REPORT
 from projections.base import Tables
 from projections.results import (
     CommitmentProgress,
@@ -151,6 +153,31 @@ def delivered(
     return out
 
 
+def reports(
+    conn: Connection,
+    t: Tables,
+    *,
+    actor: str,
+    start: date,
+    end: date,
+    per: str | None = None,
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Like ``delivered``, for a commitment to the lägesbild: the observations ``actor``
+    reported (retracted ones not counted), per station and unit, as ``activities``."""
+    e = t.observations_entries
+    query = select(e.c.station, e.c.day).where(
+        e.c.actor == actor, e.c.status != "retracted", e.c.day >= start, e.c.day <= end
+    )
+    out: dict[tuple[str, str], dict[str, int]] = defaultdict(
+        lambda: {"activities": 0, "minutes": 0, "staff_minutes": 0}
+    )
+    for station, day in conn.execute(query).all():
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        label = {"week": iso_week(day), "month": f"{day:%Y-%m}"}.get(per or "", "")
+        out[(station, label)]["activities"] += 1
+    return dict(out)
+
+
 def _metric(figures: dict[str, int] | None, metric: str) -> float:
     if figures is None:
         return 0.0
@@ -194,21 +221,13 @@ def promise_progress(
         counted_until = until
         if c["actor"] in weekly_actors and today < last:
             counted_until = last_whole_week_end(until)
-        got = delivered(conn, t, actor=c["actor"], kind=c["kind"], start=first, end=counted_until)
+        if c["kind"] == SITUATION_REPORT:
+            count_of = functools.partial(reports, conn, t, actor=c["actor"])
+        else:
+            count_of = functools.partial(delivered, conn, t, actor=c["actor"], kind=c["kind"])
+        got = count_of(start=first, end=counted_until)
         units = period_units(per, first, last) if per in ("week", "month") else []
-        by_unit = (
-            delivered(
-                conn,
-                t,
-                actor=c["actor"],
-                kind=c["kind"],
-                start=first,
-                end=counted_until,
-                per=per,
-            )
-            if units
-            else {}
-        )
+        by_unit = count_of(start=first, end=counted_until, per=per) if units else {}
         stations: list[StationProgress] = []
         for station in c["stations"]:
             value = _metric(got.get((station, "")), metric)

@@ -121,14 +121,20 @@ class Views:
         as_of: AsOf,
         name: str,
         fn: Callable[[Connection, Tables, date], R],
+        also: str | None = None,
     ) -> R:
-        """``fn`` on the live tables of projection ``name``, or on a replay "as of"; the
-        answer says which position it stands at (``as_of_position``, None = live)."""
+        """``fn`` on the live tables of projection ``name`` (and those of ``also``, as
+        ``<also>_<table>``), or on a replay "as of"; the answer says which position it
+        stands at (``as_of_position``, None = live)."""
         who.require(Permission.read)
         runner, position, today = self.resolve(as_of)
         # A replay is one in-memory connection: one reader at a time.
         with runner.exclusive or nullcontext(), runner.engine.connect() as conn:
-            result = fn(conn, runner.live_tables(name, conn), today)
+            tables = runner.live_tables(name, conn)
+            if also is not None:
+                more = vars(runner.live_tables(also, conn))
+                tables = Tables(**vars(tables), **{f"{also}_{k}": v for k, v in more.items()})
+            result = fn(conn, tables, today)
         result["as_of_position"] = position
         return result
 
@@ -255,6 +261,7 @@ class Views:
             lambda conn, t, today: queries.promise_progress(
                 conn, t, found.as_dict(), today, start=start, end=end, weekly_actors=coarse
             ),
+            also="observations",  # commitments to report to the lägesbild
         )
 
     def situation(

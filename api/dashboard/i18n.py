@@ -535,6 +535,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "overdue": ("Försenad", "Overdue"),
     },
     "kind": {
+        "situation_report": ("Bidrag till lägesbilden", "Reports to the situation picture"),
         "patrol": ("Polisiär närvaro", "Police presence"),
         "volunteer_patrol": ("Polisens volontärer", "Police volunteers"),
         "enforcement": ("Brottsbekämpning", "Enforcement"),

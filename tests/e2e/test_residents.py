@@ -555,3 +555,54 @@ def test_verify_checks_the_texts_of_ideas_and_replies(town, keys: Keys) -> None:
         )
     report = verify_ledger(runtime.ledger.recorder, runtime.engine, key)
     assert report.first.kind == "text_modified"
+
+
+def test_taking_part_in_the_lagesbild_is_followed_up_like_any_commitment(town, keys: Keys) -> None:
+    """A ``situation_report`` commitment counts the observations the party reported."""
+    client, _ = town
+    promise = {
+        "code": "lagesbild",
+        "title": "Lägesbild",
+        "period_start": "2021-10-01",
+        "period_end": "2021-11-30",
+        "stations": ["lerum"],
+        "parties": ["vasttrafik"],
+        "commitments": [
+            {
+                "code": "vt-lagesbild",
+                "actor": "vasttrafik",
+                "kind": "situation_report",
+                "target": {"count": 2, "per": "month"},
+            }
+        ],
+    }
+    r = client.post("/v1/promises", json=promise, headers=keys.header("admin"))
+    assert r.status_code == 201, r.text
+    for n, when in enumerate(
+        ["2021-10-02T08:00:00+02:00", "2021-10-20T08:00:00+02:00", "2021-11-02T08:00:00+01:00"]
+    ):
+        r = client.post(
+            "/v1/observations",
+            json=factories.observation(n, observed_at=when),
+            headers=keys.header("partner"),
+        )
+        assert r.status_code == 201
+    progress = client.get(
+        "/v1/promises/lagesbild/progress",
+        params={"min_position": r.json()["position"]},
+        headers=keys.header("steering"),
+    ).json()
+    (row,) = progress["commitments"][0]["stations"]
+    assert (row["delivered"], row["target"], row["months"], row["months_met"], row["status"]) == (
+        3,
+        4,
+        2,
+        1,
+        "missed",
+    )
+    hours = {**promise, "code": "x"}
+    hours["commitments"] = [
+        {**promise["commitments"][0], "target": {"count": 2, "metric": "hours"}}
+    ]
+    bad = client.post("/v1/promises", json=hours, headers=keys.header("admin"))
+    assert bad.status_code == 422
