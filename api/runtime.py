@@ -20,6 +20,7 @@ from ledger.application import Ledger, utc_now
 from ledger.audit.service import AuditService
 from ledger.audit.witnesses import parse_witnesses
 from ledger.entry_service import EntryCommands
+from ledger.finding_service import FindingCommands
 from ledger.idea_service import IdeaCommands
 from ledger.keys import ApiKey, KeyStore, create_key
 from ledger.registry_service import RegistryCommands
@@ -49,6 +50,7 @@ class Runtime:
         self.entries = EntryCommands(self.ledger, self.registry)
         self.ideas = IdeaCommands(self.ledger, self.registry)
         self.surveys = SurveyCommands(self.ledger, self.registry)
+        self.findings = FindingCommands(self.ledger, self.registry)
         self.keys = KeyStore(self.engine)
         self.audit = AuditService(
             self.ledger.recorder,

@@ -209,6 +209,7 @@ Surveys = results.Surveys
 PublicProgress = results.PublicProgress
 SituationComparison = results.SituationComparison
 Contributions = results.Contributions
+Findings = results.Findings
 
 
 class IdeaAccepted(Out):

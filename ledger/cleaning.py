@@ -58,6 +58,8 @@ STRUCTURED_FIELDS = frozenset(
         "mode",
         "focus",
         "measure",
+        "responsible",
+        "finding",
         "code",
         "started_at",
         "ended_at",

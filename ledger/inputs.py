@@ -163,6 +163,24 @@ class MeasureIn(Command):
     rationale: Note | None = Field(
         default=None, description="why this measure (the knowledge it builds on)"
     )
+    finding: Annotated[str, Field(pattern=r"^[0-9a-f-]{36}/f[0-9]{1,3}$")] | None = Field(
+        default=None,
+        description="the safety-walk finding this measure answers: '<walk id>/<code>' "
+        "(the measure and the finding then lead to each other)",
+    )
+
+
+class FindingIn(Command):
+    """One finding of a safety walk: where, what is wrong, what could be done, by whom."""
+
+    zone: Zone | None = None
+    problem: Note = Field(description="what the walk found, e.g. 'Trasig belysning i tunneln'")
+    proposal: Note | None = Field(default=None, description="the measure the walk proposes")
+    responsible: Code | None = Field(default=None, description="the party it falls to (an actor)")
+
+
+class FindingsIn(Command):
+    findings: list[FindingIn] = Field(min_length=1, max_length=50)
 
 
 class ActionPlanIn(Command):

@@ -21,6 +21,7 @@ from ledger.access import Permission, Principal
 from ledger.application import Ledger
 from ledger.domain import ActionPlan, Actor, Promise, Station
 from ledger.domain.base import event_time
+from ledger.domain.findings import WalkFindings, findings_id
 from ledger.domain.plans import MeasureStatus
 from ledger.errors import (
     AlreadyExists,
@@ -312,7 +313,20 @@ class RegistryCommands:
                 errors.append(
                     FieldError(f"{at}place", f"station {station!r} has no zone {m.place.value!r}")
                 )
+            if m.finding is not None and not self._finding_at(m.finding, station):
+                errors.append(
+                    FieldError(f"{at}finding", f"no finding {m.finding!r} of a walk at {station!r}")
+                )
         return errors
+
+    def _finding_at(self, reference: str, station: str) -> bool:
+        """Whether ``<walk id>/<code>`` names a recorded finding of a walk at ``station``."""
+        walk, _, code = reference.partition("/")
+        try:
+            found: object = self.app.repository.get(findings_id(walk))
+        except AggregateNotFoundError:
+            return False
+        return isinstance(found, WalkFindings) and found.station == station and found.has(code)
 
     def _plan_at(self, plan_id: UUID, expected_version: int | None) -> ActionPlan:
         plan = self._get(plan_id, ActionPlan, f"action plan {plan_id}")
@@ -332,8 +346,9 @@ class RegistryCommands:
 
 
 def _add(plan: ActionPlan, measure: MeasureIn) -> None:
+    code = measure.code or f"m{len(plan.measures) + 1}"
     plan.add_measure(
-        code=measure.code or f"m{len(plan.measures) + 1}",
+        code=code,
         title=measure.title,
         owner=measure.owner,
         due=measure.due.isoformat(),
@@ -341,6 +356,8 @@ def _add(plan: ActionPlan, measure: MeasureIn) -> None:
         place=measure.place.value if measure.place else None,
         rationale=measure.rationale,
     )
+    if measure.finding is not None:
+        plan.link_measure(code, f"finding:{measure.finding}")
 
 
 def _id_or_code(value: str, from_code: Callable[[str], UUID]) -> UUID:

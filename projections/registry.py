@@ -5,7 +5,7 @@ from __future__ import annotations
 from projections.base import Projection
 from projections.entries import ActivityProjection, ObservationProjection
 from projections.plans import ActionPlanProjection
-from projections.residents import IdeaProjection, SurveyProjection
+from projections.residents import FindingProjection, IdeaProjection, SurveyProjection
 
 
 def all_projections() -> dict[str, Projection]:
@@ -17,5 +17,6 @@ def all_projections() -> dict[str, Projection]:
             ActionPlanProjection(),
             IdeaProjection(),
             SurveyProjection(),
+            FindingProjection(),
         )
     }

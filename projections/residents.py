@@ -109,3 +109,46 @@ class SurveyProjection(Projection):
         ]
         if rows:
             conn.execute(insert(tables.surveys), rows)
+
+
+class FindingProjection(Projection):
+    """One row per safety-walk finding; the measures answering it are in the action
+    plans' links (``finding:<walk>/<code>``)."""
+
+    name = "findings"
+    aggregates = ("WalkFindings",)
+    topics = tuple(f"ledger.domain.findings:WalkFindings.{n}" for n in ("Recorded", "Added"))
+
+    def define(self, metadata: MetaData, prefix: str) -> Tables:
+        findings = Table(
+            f"{prefix}findings",
+            metadata,
+            Column("walk_id", String(36), primary_key=True),
+            Column("code", String(8), primary_key=True),
+            Column("station", String(64), nullable=False, index=True),
+            Column("zone", String(32)),
+            Column("problem_ref", String(64)),
+            Column("proposal_ref", String(64)),
+            Column("responsible", String(64)),
+            Column("recorded_at", String(40), nullable=False),
+        )
+        return Tables(findings=findings)
+
+    def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
+        rows = [
+            {
+                "walk_id": e.data["walk_id"],
+                "code": f["code"],
+                "station": e.data["station"],
+                "zone": f.get("zone"),
+                "problem_ref": ref_of(f.get("problem")),
+                "proposal_ref": ref_of(f.get("proposal")),
+                "responsible": f.get("responsible"),
+                "recorded_at": e.recorded_at,
+            }
+            for e in events
+            if e.aggregate == "WalkFindings"
+            for f in e.data["findings"]
+        ]
+        if rows:
+            conn.execute(insert(tables.findings), rows)

@@ -26,9 +26,12 @@ from ledger.domain.ideas import DECIDED
 from ledger.errors import InvalidInput, NotFound
 from ledger.texts import ERASED
 from projections.results import (
+    AnsweringMeasure,
     BaselineRow,
     ContributionRow,
     Contributions,
+    FindingItem,
+    Findings,
     IdeaItem,
     Ideas,
     PublicCheckpoint,
@@ -122,6 +125,56 @@ class ResidentViews:
             ref for r in rows for ref in (r["text_ref"], r["reply_ref"]) if ref
         )
         return Ideas(items=[_idea(r, found) for r in rows])
+
+    # -- safety-walk findings -----------------------------------------------------------------
+
+    def findings(self, who: Principal, station: str | None = None) -> Findings:
+        """Every finding, oldest walk first, with the measures that answer it. Findings
+        are about places, so every role reads them."""
+        who.require(Permission.read)
+        with self.runner.engine.connect() as conn:
+            f = self.runner.live_tables("findings", conn).findings
+            plans = self.runner.live_tables("action_plans", conn)
+            query = select(f).order_by(f.c.recorded_at, f.c.walk_id, f.c.code)
+            if station:
+                query = query.where(f.c.station == station)
+            rows = list(conn.execute(query).mappings())
+            answering: dict[str, list[AnsweringMeasure]] = defaultdict(list)
+            links, m = plans.links, plans.measures
+            linked = select(links.c.source, m.c.plan_id, m.c.code, m.c.title, m.c.status).join(
+                m, (m.c.plan_id == links.c.plan_id) & (m.c.code == links.c.code)
+            )
+            for source, plan_id, code, title, status in conn.execute(
+                linked.where(links.c.source.like("finding:%"))
+            ):
+                answering[source.removeprefix("finding:")].append(
+                    AnsweringMeasure(plan=plan_id, code=code, title=title, status=status)
+                )
+        found = self.texts.texts(
+            ref for r in rows for ref in (r["problem_ref"], r["proposal_ref"]) if ref
+        )
+
+        def text(ref: str | None) -> str | None:
+            return None if ref is None else found.get(ref, ERASED)
+
+        items = []
+        for r in rows:
+            reference = f"{r['walk_id']}/{r['code']}"
+            items.append(
+                FindingItem(
+                    walk=r["walk_id"],
+                    code=r["code"],
+                    reference=reference,
+                    station=r["station"],
+                    zone=r["zone"],
+                    problem=text(r["problem_ref"]),
+                    proposal=text(r["proposal_ref"]),
+                    responsible=r["responsible"],
+                    recorded_on=r["recorded_at"][:10],
+                    measures=answering.get(reference, []),
+                )
+            )
+        return Findings(items=items)
 
     # -- the baseline -------------------------------------------------------------------------
 

@@ -265,3 +265,27 @@ class PublicProgress(TypedDict):
     completed_measures: list[PublicMeasure]
     ideas: list[IdeaItem]
     checkpoint: PublicCheckpoint | None
+
+
+class AnsweringMeasure(TypedDict):
+    plan: str
+    code: str
+    title: str
+    status: str
+
+
+class FindingItem(TypedDict):
+    walk: str  # the safety walk's activity id
+    code: str  # f1, f2, … within the walk
+    reference: str  # <walk>/<code>: what a measure names in ``finding``
+    station: str
+    zone: str | None
+    problem: str | None  # None once erased
+    proposal: str | None
+    responsible: str | None
+    recorded_on: str
+    measures: list[AnsweringMeasure]
+
+
+class Findings(TypedDict):
+    items: list[FindingItem]

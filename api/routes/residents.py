@@ -22,6 +22,7 @@ from api.schemas import (
     READ,
     WRITE,
     Contributions,
+    Findings,
     IdeaAccepted,
     IdeaItem,
     Ideas,
@@ -32,7 +33,7 @@ from api.schemas import (
     Surveys,
     errors,
 )
-from ledger.inputs import IdeaDecisionIn, IdeaIn, SurveyBatchIn, parse
+from ledger.inputs import FindingsIn, IdeaDecisionIn, IdeaIn, SurveyBatchIn, parse
 from ledger.survey_service import parse_survey_csv
 
 router = APIRouter(prefix="/v1")
@@ -243,3 +244,33 @@ def contributions(
     return dict(
         get_runtime(request).residents.contributions(who, start=start, end=end, station=station)
     )
+
+
+@router.post(
+    "/activities/{entry_id}/findings",
+    tags=["residents"],
+    status_code=201,
+    response_model=Receipt,
+    operation_id="recordFindings",
+    summary="What a safety walk found (the party that walked, or an admin)",
+    responses=errors(*WRITE, 404),
+)
+def record_findings(
+    request: Request, entry_id: UUID, body: FindingsIn, who: Caller
+) -> dict[str, Any]:
+    return get_runtime(request).findings.record(who, entry_id, body).as_dict()
+
+
+@router.get(
+    "/findings",
+    tags=["residents"],
+    response_model=Findings,
+    operation_id="listFindings",
+    summary="Safety-walk findings with the measures that answer them",
+    responses=errors(*READ),
+)
+def list_findings(
+    request: Request, who: Caller, station: str | None = None, min_position: MinPosition = None
+) -> dict[str, Any]:
+    get_runtime(request).views.wait_for(min_position, ("findings", "action_plans"))
+    return dict(get_runtime(request).residents.findings(who, station))

@@ -388,10 +388,11 @@ class _References:
                 self.referenced.setdefault(ref, position)
 
 
-#: Events whose payloads refer to sealed texts: entries, and residents' ideas.
-ENTRY_TOPICS = ("ledger.domain.entries:", "ledger.domain.ideas:")
-#: Where in those payloads the references are (an idea's ``text``, a decision's ``reply``).
-TEXT_KEYS = ("note", "details", "changes", "reason", "text", "reply")
+#: Events whose payloads refer to sealed texts: entries, residents' ideas, walk findings.
+ENTRY_TOPICS = ("ledger.domain.entries:", "ledger.domain.ideas:", "ledger.domain.findings:")
+#: Where in those payloads the references are (an idea's ``text``, a decision's ``reply``,
+#: a walk's ``findings``).
+TEXT_KEYS = ("note", "details", "changes", "reason", "text", "reply", "findings")
 
 
 def _check_texts(

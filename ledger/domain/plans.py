@@ -48,7 +48,8 @@ class Measure:
     problem: str | None = None  # what it is to solve
     place: str | None = None  # the zone of the station
     rationale: str | None = None  # why this measure
-    #: Where the measure came from: ``idea:<id>`` (a resident's adopted idea).
+    #: What the measure answers: ``idea:<id>`` (a resident's adopted idea) or
+    #: ``finding:<walk id>/<code>`` (a safety walk's finding).
     links: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, str | list[str] | None]:
@@ -141,7 +142,7 @@ class ActionPlan(LedgerAggregate):
         self.measures = {**self.measures, code: measure}
 
     def link_measure(self, code: str, source: str) -> None:
-        """Record that measure ``code`` answers ``source`` (``idea:<id>``); the source
+        """Record that measure ``code`` answers ``source`` (``idea:…``, ``finding:…``); the source
         keeps its own link back, so either side leads to the other."""
         measure = self.measures.get(code)
         if measure is None:

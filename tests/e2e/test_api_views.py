@@ -152,6 +152,7 @@ def test_situation_and_projection_status(client, keys):
         "action_plans",
         "ideas",
         "surveys",
+        "findings",
     }
     assert all(s["lag"] >= 0 and s["state"] in {"live", "building"} for s in status)
 

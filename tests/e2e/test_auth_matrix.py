@@ -70,6 +70,8 @@ ALLOWED = {
     ("GET", "/v1/surveys"): ALL,
     ("GET", "/v1/stations/{code}/situation/compare"): ALL,
     ("GET", "/v1/situation/contributions"): ALL,
+    ("POST", "/v1/activities/{entry_id}/findings"): {"partner", "admin"},  # the walker's own
+    ("GET", "/v1/findings"): ALL,
 }
 PUBLIC = {
     "/healthz",
@@ -129,6 +131,11 @@ def world(client, keys, registry):
     act = client.post(
         "/v1/activities", json=activity(999, note="Lugnt"), headers=keys.header("partner")
     ).json()
+    walk = client.post(
+        "/v1/activities",
+        json=activity(998, kind="safety_walk", details={"participants": 6}),
+        headers=keys.header("partner"),
+    ).json()
     obs = client.post(
         "/v1/observations", json=observation(999, note="Klotter"), headers=keys.header("partner")
     ).json()
@@ -139,6 +146,7 @@ def world(client, keys, registry):
         "observation": obs["id"],
         "position": obs["position"],
         "idea": idea["id"],
+        "walk": walk["id"],
     }
 
 
@@ -156,6 +164,8 @@ def request_for(method, path, world, n):
         url += f"?position={world['position']}&tree_size={world['position']}"
     if path == "/v1/audit/proofs/consistency":
         url += "?first=1&second=2"
+    if path.endswith("/findings"):
+        url = url.replace("{entry_id}", world["walk"])
     if "/activities/{entry_id}" in path:
         url = url.replace("{entry_id}", world["activity"])
     url = url.replace("{entry_id}", world["observation"])
@@ -196,6 +206,9 @@ def request_for(method, path, world, n):
         "/v1/activities/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
         "/v1/observations/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
         "/v1/ideas/{idea_id}/decision": {"status": "considered", "reply": "Vi tittar på det."},
+        "/v1/activities/{entry_id}/findings": {
+            "findings": [{"zone": "tunnel", "problem": "Trasig lampa", "responsible": "vasttrafik"}]
+        },
         "/v1/surveys": {
             "station": "lerum",
             "year": 2021,

@@ -606,3 +606,128 @@ def test_taking_part_in_the_lagesbild_is_followed_up_like_any_commitment(town, k
     ]
     bad = client.post("/v1/promises", json=hours, headers=keys.header("admin"))
     assert bad.status_code == 422
+
+
+# -- safety-walk findings ---------------------------------------------------------------------
+
+
+def _walk(client: TestClient, keys: Keys, n: int = 1, **overrides) -> dict:
+    body = factories.activity(
+        n, kind="safety_walk", external_id=f"walk-{n}", details={"participants": 8}, **overrides
+    )
+    r = client.post("/v1/activities", json=body, headers=keys.header("partner"))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_walks_findings_become_measures_and_lead_to_each_other(town, keys: Keys) -> None:
+    client, _ = town
+    walk = _walk(client, keys)
+    findings = {
+        "findings": [
+            {
+                "zone": "tunnel",
+                "problem": "Två trasiga lampor i tunneln",
+                "proposal": "Byt till LED",
+                "responsible": "lerums-kommun",
+            },
+            {"zone": "platform", "problem": "Skymd sikt vid cykelstället"},
+        ]
+    }
+    r = client.post(
+        f"/v1/activities/{walk['id']}/findings", json=findings, headers=keys.header("partner")
+    )
+    assert r.status_code == 201, r.text
+    more = client.post(
+        f"/v1/activities/{walk['id']}/findings",
+        json={"findings": [{"problem": "Nedskräpat vid busshållplatsen"}]},
+        headers=keys.header("partner"),
+    )
+    assert more.status_code == 201, more.text
+
+    plan = client.get("/v1/action-plans?station=lerum", headers=keys.header("admin")).json()[
+        "items"
+    ][0]
+    measure = {
+        "code": "m5",
+        "title": "LED i tunneln",
+        "owner": "lerums-kommun",
+        "due": "2022-02-28",
+        "finding": f"{walk['id']}/f1",
+    }
+    added = client.post(
+        f"/v1/action-plans/{plan['id']}/measures", json=measure, headers=keys.header("admin")
+    )
+    assert added.status_code in (200, 201), added.text
+    done = client.post(
+        f"/v1/action-plans/{plan['id']}/measures/m5/status",
+        json={"status": "done"},
+        headers=keys.header("admin"),
+    )
+
+    listed = client.get(
+        "/v1/findings",
+        params={"station": "lerum", "min_position": done.json()["position"]},
+        headers=keys.header("steering"),
+    ).json()["items"]
+    assert [(f["code"], f["problem"], [m["code"] for m in f["measures"]]) for f in listed] == [
+        ("f1", "Två trasiga lampor i tunneln", ["m5"]),
+        ("f2", "Skymd sikt vid cykelstället", []),
+        ("f3", "Nedskräpat vid busshållplatsen", []),
+    ]
+    assert listed[0]["measures"][0]["status"] == "done"
+    measures = client.get(f"/v1/action-plans/{plan['id']}", headers=keys.header("admin")).json()[
+        "measures"
+    ]
+    assert next(m for m in measures if m["code"] == "m5")["links"] == [f"finding:{walk['id']}/f1"]
+
+
+def test_findings_belong_to_the_walkers_own_safety_walks(town, keys: Keys) -> None:
+    client, _ = town
+    walk = _walk(client, keys)
+    shift = client.post(
+        "/v1/activities", json=factories.activity(7), headers=keys.header("partner")
+    ).json()
+    one = {"findings": [{"problem": "Trasig lampa"}]}
+    assert (
+        client.post(
+            f"/v1/activities/{walk['id']}/findings", json=one, headers=keys.header("other_partner")
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/v1/activities/{walk['id']}/findings", json=one, headers=keys.header("steering")
+        ).status_code
+        == 403
+    )
+    not_a_walk = client.post(
+        f"/v1/activities/{shift['id']}/findings", json=one, headers=keys.header("partner")
+    )
+    assert not_a_walk.status_code == 422
+    personal = client.post(
+        f"/v1/activities/{walk['id']}/findings",
+        json={"findings": [{"problem": "Ring 070-123 45 67 om lampan"}]},
+        headers=keys.header("partner"),
+    )
+    assert personal.status_code == 422
+    assert personal.json()["code"] == "personal_data"
+
+
+def test_a_measure_naming_a_finding_that_does_not_exist_is_refused(town, keys: Keys) -> None:
+    client, _ = town
+    walk = _walk(client, keys)
+    plan = client.get("/v1/action-plans?station=lerum", headers=keys.header("admin")).json()[
+        "items"
+    ][0]
+    measure = {
+        "title": "LED",
+        "owner": "lerums-kommun",
+        "due": "2022-02-28",
+        "finding": f"{walk['id']}/f9",
+    }
+    r = client.post(
+        f"/v1/action-plans/{plan['id']}/measures", json=measure, headers=keys.header("admin")
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "finding"
