@@ -21,7 +21,7 @@ from ledger.application import Ledger
 from ledger.domain.ideas import Idea, IdeaStatus
 from ledger.domain.plans import ActionPlan
 from ledger.errors import FieldError, InvalidInput, NotFound, VersionConflict
-from ledger.inputs import IdeaDecisionIn, IdeaIn
+from ledger.inputs import IdeaDecisionIn, IdeaErasureIn, IdeaIn
 from ledger.receipts import Receipt, receipt_for
 from ledger.registry_service import RegistryCommands
 from ledger.texts import ERASED, Sealer
@@ -114,6 +114,28 @@ class IdeaCommands:
             )
         plan.link_measure(wanted.code, f"idea:{idea.id}")
         return plan
+
+    def erase_texts(self, who: Principal, idea_id: UUID, erasure: IdeaErasureIn) -> Receipt:
+        """Erase an idea's text or replies: the texts and their salts are deleted in the
+        transaction that appends ``Erased`` (as for entries, ``EntryCommands.erase_texts``),
+        and every event, leaf and proof stays as it was."""
+        who.require(Permission.erase)
+        idea = self._get(idea_id)
+        fields: list[str] = sorted(set(erasure.fields))
+        wanted = [ref for field in fields for ref in idea.refs_of(field)]
+        present = sorted(set(self.app.texts.lookup(wanted)))
+        if not present:
+            raise InvalidInput.one(
+                "fields", f"this idea has no text left in {', '.join(fields)} (erased already?)"
+            )
+        sealer = Sealer(str(idea.id))
+        idea.erase(fields, present, sealer.text("reason", erasure.reason), who.key_id)
+        try:
+            recordings = self.app.save(idea, texts=sealer.rows, erase=present)
+        except IntegrityError:
+            raise VersionConflict("another change was saved first; retry") from None
+        self.app.texts.purge()
+        return receipt_for(recordings[-1], id=idea.id, version=idea.version)
 
     def get(self, who: Principal, idea_id: UUID) -> dict[str, Any]:
         """One idea with its texts, for those who may read it (``may_read``)."""

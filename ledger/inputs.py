@@ -314,6 +314,13 @@ class IdeaDecisionIn(Command):
         return self
 
 
+class IdeaErasureIn(Command):
+    """Erase an idea's text or the steering group's replies (administrators only)."""
+
+    fields: list[Literal["text", "reply"]] = Field(min_length=1, max_length=2)
+    reason: Reason = Field(description="why, e.g. a reference to the request; never the text")
+
+
 class SurveyIn(Command):
     """One aggregated result of a trygghetsmätning; nothing per person is accepted."""
 

@@ -33,7 +33,14 @@ from api.schemas import (
     Surveys,
     errors,
 )
-from ledger.inputs import FindingsIn, IdeaDecisionIn, IdeaIn, SurveyBatchIn, parse
+from ledger.inputs import (
+    FindingsIn,
+    IdeaDecisionIn,
+    IdeaErasureIn,
+    IdeaIn,
+    SurveyBatchIn,
+    parse,
+)
 from ledger.survey_service import parse_survey_csv
 
 router = APIRouter(prefix="/v1")
@@ -143,6 +150,20 @@ def decide_idea(
     request: Request, idea_id: UUID, body: IdeaDecisionIn, who: Caller
 ) -> dict[str, Any]:
     return get_runtime(request).ideas.decide(who, idea_id, body).as_dict()
+
+
+@router.post(
+    "/ideas/{idea_id}/erasure",
+    tags=["residents"],
+    response_model=Receipt,
+    operation_id="eraseIdeaTexts",
+    summary="Erase an idea's text or replies that should never have been written (admin)",
+    responses=errors(*WRITE, 404),
+)
+def erase_idea_texts(
+    request: Request, idea_id: UUID, body: IdeaErasureIn, who: Caller
+) -> dict[str, Any]:
+    return get_runtime(request).ideas.erase_texts(who, idea_id, body).as_dict()
 
 
 @router.post(

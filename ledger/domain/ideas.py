@@ -75,8 +75,24 @@ class Idea(LedgerAggregate):
     def _decided(self, status: str, reply: dict[str, str], measure: dict[str, str] | None) -> None:
         self.status = status
         self.reply = dict(reply)
+        self._reply_refs = [*getattr(self, "_reply_refs", []), reply["$text"]]
         self.measure = dict(measure) if measure else None
         self.decided_at = self.modified_on.isoformat()
+
+    def erase(self, fields: list[str], refs: list[str], reason: dict[str, str], by: str) -> None:
+        """Record that texts of this idea were erased (never the text itself)."""
+        self._erased(fields=list(fields), refs=list(refs), reason=dict(reason), by=by)
+
+    @event("Erased")
+    def _erased(self, fields: list[str], refs: list[str], reason: dict[str, str], by: str) -> None:
+        self.erased_fields = sorted({*getattr(self, "erased_fields", []), *fields})
+
+    def refs_of(self, field: str) -> list[str]:
+        """The references the idea holds in ``field`` (``text``, or ``reply`` of every
+        decision, the current one included)."""
+        if field == "text":
+            return [self.text["$text"]]
+        return list(getattr(self, "_reply_refs", []))
 
     def as_dict(self) -> dict[str, Any]:
         return {

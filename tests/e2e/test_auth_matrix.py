@@ -72,6 +72,7 @@ ALLOWED = {
     ("GET", "/v1/situation/contributions"): ALL,
     ("POST", "/v1/activities/{entry_id}/findings"): {"partner", "admin"},  # the walker's own
     ("GET", "/v1/findings"): ALL,
+    ("POST", "/v1/ideas/{idea_id}/erasure"): ADMIN,
 }
 PUBLIC = {
     "/healthz",
@@ -205,6 +206,7 @@ def request_for(method, path, world, n):
         "/v1/observations/{entry_id}/retraction": {"reason": "duplicate", "expected_version": 1},
         "/v1/activities/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
         "/v1/observations/{entry_id}/erasure": {"fields": ["note"], "reason": "begäran 17"},
+        "/v1/ideas/{idea_id}/erasure": {"fields": ["text"], "reason": "begäran 18"},
         "/v1/ideas/{idea_id}/decision": {"status": "considered", "reply": "Vi tittar på det."},
         "/v1/activities/{entry_id}/findings": {
             "findings": [{"zone": "tunnel", "problem": "Trasig lampa", "responsible": "vasttrafik"}]

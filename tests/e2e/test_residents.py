@@ -731,3 +731,24 @@ def test_a_measure_naming_a_finding_that_does_not_exist_is_refused(town, keys: K
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "finding"
+
+
+def test_an_idea_text_that_should_never_have_been_written_can_be_erased(town, keys: Keys) -> None:
+    from ledger.audit.verify import verify_ledger
+
+    client, _ = town
+    runtime = client.app.state.runtime
+    sent = _send(client, text="Vakten med rött hår på perrongen är otrevlig")  # a person
+    url = f"/v1/ideas/{sent['id']}/erasure"
+    body = {"fields": ["text"], "reason": "Begäran 2022-17: pekar ut en person"}
+    assert client.post(url, json=body, headers=keys.header("steering")).status_code == 403
+    r = client.post(url, json=body, headers=keys.header("admin"))
+    assert r.status_code == 200, r.text
+    idea = client.get(f"/v1/ideas/{sent['id']}", headers=keys.header("admin")).json()
+    assert idea["text"] == "[raderad]"
+    assert client.post(url, json=body, headers=keys.header("admin")).status_code == 422
+    runtime.audit.issue_checkpoint()
+    report = verify_ledger(
+        runtime.ledger.recorder, runtime.engine, runtime.audit.signer.verifier_key
+    )
+    assert report.ok, report.first
