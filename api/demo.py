@@ -30,6 +30,7 @@ from ledger.inputs import (
     ActivityIn,
     ActorIn,
     CorrectionIn,
+    FindingsIn,
     IdeaDecisionIn,
     IdeaIn,
     MeasureIn,
@@ -705,6 +706,8 @@ def _residents(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
 
             steps.append((decided + timedelta(days=60), done))
 
+    steps += _safety_walk(system, plans["herrljunga"].id)
+
     def survey(year: int, index: int) -> Callable[[], None]:
         def run() -> None:
             items = [
@@ -726,6 +729,77 @@ def _residents(system: Runtime) -> list[tuple[datetime, Callable[[], None]]]:
     steps.append((datetime(2021, 9, 1, 9, 0, tzinfo=TZ), survey(2020, 0)))
     steps.append((datetime(2022, 6, 20, 9, 0, tzinfo=TZ), survey(2022, 1)))
     return steps
+
+
+def _safety_walk(system: Runtime, plan_id: UUID) -> list[tuple[datetime, Callable[[], None]]]:
+    """Herrljunga's safety walk with travellers: what it found, and the measure that
+    answers its first finding (done by the end of the period)."""
+    walker = Principal("demo", Role.partner, "herrljunga-kommun")
+    walk: list[UUID] = []
+
+    def go() -> None:
+        activity = ActivityIn.model_validate(
+            {
+                "external_id": "hk-trygghetsvandring-2022",
+                "kind": "safety_walk",
+                "station": "herrljunga",
+                "started_at": datetime(2022, 4, 20, 18, 0, tzinfo=TZ),
+                "ended_at": datetime(2022, 4, 20, 20, 0, tzinfo=TZ),
+                "staff_count": 3,
+                "details": {"participants": 14, "findings": 3},
+            }
+        )
+        walk.append(system.entries.record_entry(ACTIVITY, walker, activity).id)
+
+    def found() -> None:
+        body = FindingsIn.model_validate(
+            {
+                "findings": [
+                    {
+                        "zone": "tunnel",
+                        "problem": "Skymd sikt och mörkt vid tunnelns norra mynning",
+                        "proposal": "Speglar och starkare belysning",
+                        "responsible": "trafikverket",
+                    },
+                    {
+                        "zone": "parking",
+                        "problem": "Trasigt staket mot spåret",
+                        "responsible": "trafikverket",
+                    },
+                    {
+                        "zone": "bus_stop",
+                        "problem": "Dålig skyltning till perrongen",
+                        "proposal": "Ny vägvisning",
+                        "responsible": "vasttrafik",
+                    },
+                ]
+            }
+        )
+        system.findings.record(walker, walk[0], body)
+
+    def answer() -> None:
+        measure = MeasureIn.model_validate(
+            {
+                "code": "m9",
+                "title": "Speglar och belysning vid tunnelns norra mynning",
+                "owner": "trafikverket",
+                "due": "2022-08-15",
+                "place": "tunnel",
+                "finding": f"{walk[0]}/f1",
+            }
+        )
+        system.registry.add_measure(SYSTEM, plan_id, measure)
+
+    def done() -> None:
+        body = MeasureStatusIn.model_validate({"status": "done"})
+        system.registry.change_measure_status(SYSTEM, plan_id, "m9", body)
+
+    return [
+        (datetime(2022, 4, 21, 9, 0, tzinfo=TZ), go),
+        (datetime(2022, 4, 22, 10, 0, tzinfo=TZ), found),
+        (datetime(2022, 5, 3, 10, 0, tzinfo=TZ), answer),
+        (datetime(2022, 8, 10, 10, 0, tzinfo=TZ), done),
+    ]
 
 
 def _corrections(

@@ -15,6 +15,7 @@ from api.dashboard.i18n import t
 from ledger.access import Principal
 from ledger.domain import Actor, Promise, Station
 from ledger.registry_service import RegistryCommands
+from projections.residents_views import ResidentViews
 from projections.timebox import LOCAL
 from projections.views import Views
 
@@ -129,6 +130,8 @@ class Ctx:
     csrf: str = ""
     path: str = "/"
     links: bool = True  # False in a stand-alone file (the report written by the CLI)
+    #: The citizens' side (``projections.residents_views.ResidentViews``), when wired.
+    residents: ResidentViews | None = None
     _memo: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -502,6 +502,12 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "baseline_change": ("{pp} procentenheter", "{pp} percentage points"),
     "baseline_none": ("Ingen trygghetsmätning registrerad.", "No safety survey recorded."),
+    "knowledge_title": ("Kunskapsunderlag", "What the work builds on"),
+    "findings_title": ("Fynd från trygghetsvandringar", "Safety-walk findings"),
+    "findings_none": ("Inga fynd registrerade.", "No findings recorded."),
+    "finding_proposal": ("Förslag:", "Proposal:"),
+    "finding_measure": ("åtgärd {code} ({title})", "measure {code} ({title})"),
+    "finding_no_measure": ("ingen åtgärd ännu", "no measure yet"),
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {

@@ -244,7 +244,7 @@ def situation_multiples(ctx: Ctx, station: str) -> dict[str, Any]:
     }
 
 
-def station(ctx: Ctx, code: str, residents: Any = None) -> dict[str, Any]:
+def station(ctx: Ctx, code: str) -> dict[str, Any]:
     tb._require_all(ctx)
     st = ctx.registry.get_station(ctx.who, code)
     model = common(ctx)
@@ -263,9 +263,7 @@ def station(ctx: Ctx, code: str, residents: Any = None) -> dict[str, Any]:
             "situation": situation_multiples(ctx, code),
             "measures": tb.table_measures(ctx, code),
             "latest": tb.table_activities(ctx, code),
-            "comparison": (
-                residents.compare_situation(ctx.who, code, _quarter(ctx.end)) if residents else None
-            ),
+            **_knowledge(ctx, code),
         }
     )
     return model
@@ -273,6 +271,18 @@ def station(ctx: Ctx, code: str, residents: Any = None) -> dict[str, Any]:
 
 def _quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def _knowledge(ctx: Ctx, code: str) -> dict[str, Any]:
+    """What the follow-up builds on at one station: the lägesbild for the quarter of the
+    range's end against the quarter before, a year earlier and the survey baseline, and
+    the safety walks' findings with the measures answering them."""
+    if ctx.residents is None:
+        return {"comparison": None, "findings": []}
+    return {
+        "comparison": ctx.residents.compare_situation(ctx.who, code, _quarter(ctx.end)),
+        "findings": ctx.residents.findings(ctx.who, code)["items"],
+    }
 
 
 def actor(ctx: Ctx, code: str) -> dict[str, Any]:
@@ -466,6 +476,7 @@ def report(ctx: Ctx, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]
                     if m["station"] == code and m["status"] in ("planned", "started")
                 ],
                 "situation": _situation_change(ctx, code),
+                **_knowledge(ctx, code),
             }
         )
     counts = Counter(r["status"] for r in rows)

@@ -58,6 +58,7 @@ def report_html(
         registry=runtime.registry,
         filters=Filters(start=start, end=end, promise=promise, station=station),
         links=False,
+        residents=runtime.residents,
     )
     # The stylesheet is our own file, shipped with the package: safe to inline as is.
     css = Markup((render.STATIC / "dashboard.css").read_text(encoding="utf-8"))  # noqa: S704

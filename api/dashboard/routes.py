@@ -161,6 +161,7 @@ def _ctx(request: Request, session: Session) -> Ctx:
         filters=parse_filters(params, lang),
         csrf=session.csrf,
         path=request.url.path,
+        residents=request.app.state.runtime.residents,
     )
 
 
@@ -201,8 +202,7 @@ def overview(request: Request) -> Response:
 @router.get("/stations/{code}", response_class=HTMLResponse)
 def station(request: Request, code: str) -> Response:
     ctx = _ctx(request, current_session(request))
-    runtime = request.app.state.runtime
-    return _page(request, "station.html", ctx, pages.station(ctx, code, runtime.residents))
+    return _page(request, "station.html", ctx, pages.station(ctx, code))
 
 
 @router.get("/actors", response_class=HTMLResponse)

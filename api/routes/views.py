@@ -120,7 +120,8 @@ def promise_progress(
     as_of: AsOfParam = None,
     min_position: MinPosition = None,
 ) -> results.Progress:
-    views.wait_for(min_position, ("activities",))
+    # Commitments to the lägesbild count observations: both views must have caught up.
+    views.wait_for(min_position, ("activities", "observations"))
     return views.promise_progress(who, promise, start=start, end=end, as_of=parse_as_of(as_of))
 
 
