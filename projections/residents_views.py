@@ -280,6 +280,7 @@ class ResidentViews:
         start: date | None = None,
         end: date | None = None,
         station: str | None = None,
+        actor: str | None = None,
     ) -> Contributions:
         """Observations each party reported to the lägesbild, per station and month
         (retracted ones not counted). Per month, so police figures are no finer than
@@ -295,6 +296,8 @@ class ResidentViews:
                 query = query.where(e.c.day <= end)
             if station:
                 query = query.where(e.c.station == station)
+            if actor:
+                query = query.where(e.c.actor == actor)
             tally: dict[tuple[str, str, str], int] = defaultdict(int)
             for actor, st, day in conn.execute(query):
                 tally[

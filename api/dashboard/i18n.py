@@ -508,6 +508,12 @@ UI: dict[str, tuple[str, str]] = {
     "finding_proposal": ("Förslag:", "Proposal:"),
     "finding_measure": ("åtgärd {code} ({title})", "measure {code} ({title})"),
     "finding_no_measure": ("ingen åtgärd ännu", "no measure yet"),
+    "contrib_title": ("Bidrag till lägesbilden", "Reports to the situation picture"),
+    "contrib_caption": (
+        "Observationer som parten rapporterat, per station och månad.",
+        "Observations the party reported, per station and month.",
+    ),
+    "contrib_none": ("Inga rapporter i perioden.", "No reports in the range."),
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {

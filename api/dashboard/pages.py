@@ -304,9 +304,25 @@ def actor(ctx: Ctx, code: str) -> dict[str, Any]:
             "groups": groups,
             "table": table,
             "weekly": weekly_chart(ctx, None, code, t(ctx.lang, "actor_weekly_title")),
+            "contributions": _contributions(ctx, code),
         }
     )
     return model
+
+
+def _contributions(ctx: Ctx, actor: str) -> dict[str, Any] | None:
+    """The party's reports to the lägesbild: stations × months of the range."""
+    if ctx.residents is None:
+        return None
+    found = ctx.residents.contributions(ctx.who, start=ctx.start, end=ctx.end, actor=actor)
+    if not found["rows"]:
+        return {"months": [], "stations": []}
+    counts = {(r["station"], r["month"]): r["reports"] for r in found["rows"]}
+    stations = sorted({r["station"] for r in found["rows"]}, key=ctx.station_name)
+    return {
+        "months": found["months"],
+        "stations": [(st, [counts.get((st, m), 0) for m in found["months"]]) for st in stations],
+    }
 
 
 def audit(ctx: Ctx, runtime: Any) -> dict[str, Any]:

@@ -257,13 +257,16 @@ def contributions(
     request: Request,
     who: Caller,
     station: str | None = None,
+    actor: str | None = None,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     get_runtime(request).views.wait_for(min_position, ("observations",))
     return dict(
-        get_runtime(request).residents.contributions(who, start=start, end=end, station=station)
+        get_runtime(request).residents.contributions(
+            who, start=start, end=end, station=station, actor=actor
+        )
     )
 
 
