@@ -67,7 +67,26 @@ def serve(
 
     settings = Settings()
     _runtime(settings).close()  # fail fast, with a clear message, on a bad database URL
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        log_config=log_config_without_addresses(),
+    )
+
+
+def log_config_without_addresses() -> dict[str, Any]:
+    """uvicorn's logging, with access lines that leave out the client's address: residents
+    send ideas without being recorded, and nobody else needs their addresses either."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["access"]["fmt"] = '%(levelprefix)s "%(request_line)s" %(status_code)s'
+    return config
 
 
 @app.command()

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import errors as e
-from ledger.screening import PERSONAL_DATA
+from ledger.screening import EXPLANATION, PERSONAL_DATA
 
 log = logging.getLogger("trygg.api")
 
@@ -142,7 +142,10 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
     detail = "; ".join(f"{x['field']}: {x['reason']}" for x in errors[:5])
     if len(errors) > 5:
         detail += f"; and {len(errors) - 5} more"
-    return Problem(422, code, detail, {"errors": errors})
+    extra: dict[str, Any] = {"errors": errors}
+    if code == PERSONAL_DATA:
+        extra["explanation"] = EXPLANATION
+    return Problem(422, code, detail, extra)
 
 
 def _infrastructure_problem(exc: Exception) -> Problem:
@@ -179,7 +182,10 @@ def classify(exc: Exception) -> Problem:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": str(exc.extra.get("retry_after", 5))}
-        return Problem(status, exc.code, exc.detail, dict(exc.extra), headers)
+        extra = dict(exc.extra)
+        if exc.code == PERSONAL_DATA:
+            extra["explanation"] = EXPLANATION
+        return Problem(status, exc.code, exc.detail, extra, headers)
     if isinstance(exc, RequestValidationError):
         return _validation_problem(exc)
     if isinstance(exc, StarletteHTTPException):

@@ -38,6 +38,16 @@ from pydantic_core import PydanticCustomError
 
 PERSONAL_DATA = "personal_data"
 ADVICE = "; describe places and counts, never people"
+#: What a person (a resident, a partner's user) is told when text is refused, in both
+#: languages of the service.
+EXPLANATION = {
+    "sv": "Texten ser ut att innehålla personuppgifter (till exempel ett personnummer, ett "
+    "telefonnummer, en e-postadress eller ett registreringsnummer). Ta bort dem och skicka "
+    "igen: beskriv platser och vad som kan bli bättre, inte personer.",
+    "en": "The text seems to hold personal data (such as an identity number, a phone number, "
+    "an e-mail address or a number plate). Remove it and send again: describe places and "
+    "what could be better, not people.",
+}
 
 IDENTITY = "looks like a personal identity number (personnummer/samordningsnummer)"
 EMAIL = "looks like an e-mail address or a user handle"

@@ -139,6 +139,8 @@ def test_personal_data_in_an_idea_is_refused_with_an_explanation(town) -> None:
     body = r.json()
     assert body["code"] == "personal_data"
     assert body["errors"][0]["field"] == "text"
+    assert "personuppgifter" in body["explanation"]["sv"]
+    assert "personal data" in body["explanation"]["en"]
 
 
 @pytest.mark.parametrize(
@@ -752,3 +754,26 @@ def test_an_idea_text_that_should_never_have_been_written_can_be_erased(town, ke
         runtime.ledger.recorder, runtime.engine, runtime.audit.signer.verifier_key
     )
     assert report.ok, report.first
+
+
+def test_the_servers_access_log_leaves_out_client_addresses() -> None:
+    """``trygg serve`` logs requests without who sent them (residents are not recorded)."""
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from api.cli import log_config_without_addresses
+
+    fmt = log_config_without_addresses()["formatters"]["access"]["fmt"]
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("203.0.113.9:50123", "POST", "/ideas", "1.1", 201),
+        None,
+    )
+    line = AccessFormatter(fmt=fmt, use_colors=False).format(record)
+    assert "POST /ideas" in line
+    assert "203.0.113.9" not in line
