@@ -59,6 +59,14 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="log every request")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes (each serves requests; one of them runs the background jobs)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (and the docs at /docs)."""
     import uvicorn
@@ -67,14 +75,18 @@ def serve(
 
     settings = Settings()
     _runtime(settings).close()  # fail fast, with a clear message, on a bad database URL
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
-        log_config=log_config_without_addresses(),
-    )
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+        "log_config": log_config_without_addresses(),
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+    else:
+        # Each worker process builds its app (and settings, from the same environment).
+        uvicorn.run("api.app:create_app", factory=True, workers=workers, **common)
 
 
 def log_config_without_addresses() -> dict[str, Any]:
@@ -208,9 +220,12 @@ def project(
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    console.print(f"Projecting {', '.join(runtime.runner.projections)} and sealing; Ctrl-C stops.")
+    console.print(
+        f"Projecting {', '.join(runtime.runner.projections)} and sealing (or standing by while "
+        "another process does); Ctrl-C stops."
+    )
     try:
-        runtime.run_jobs(stopping, poll_seconds=poll)
+        runtime.lead_jobs(stopping, poll_seconds=poll)
     finally:
         runtime.close()
 

@@ -130,6 +130,9 @@ def metrics(request: Request) -> PlainTextResponse:
         "# HELP trygg_checkpoint_tree_size Tree size of the latest signed checkpoint.",
         "# TYPE trygg_checkpoint_tree_size gauge",
         f"trygg_checkpoint_tree_size {latest['tree_size'] if latest else 0}",
+        "# HELP trygg_jobs_leader 1 if this API process runs the background jobs.",
+        "# TYPE trygg_jobs_leader gauge",
+        f"trygg_jobs_leader {1 if runtime.leading.is_set() else 0}",
     ]
     witnessing = runtime.audit.witnesses.status(latest)
     lines += [

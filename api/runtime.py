@@ -9,6 +9,7 @@ embedded mode) in a thread of the API process.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -31,6 +32,8 @@ from ledger.texts import TextStore
 from projections.residents_views import ResidentViews
 from projections.runner import ProjectionRunner
 from projections.views import Views
+
+log = logging.getLogger("trygg.runtime")
 
 
 class Runtime:
@@ -72,6 +75,8 @@ class Runtime:
         self.ledger.on_saved(self.seal_wake.set)
         self._stopping = threading.Event()
         self._jobs: threading.Thread | None = None
+        #: Set while this process holds the jobs lock and runs the background jobs.
+        self.leading = threading.Event()
 
     # -- what the entry points ask of the whole -------------------------------------------
 
@@ -117,12 +122,35 @@ class Runtime:
             sealer.join(timeout=10)
             witnesses.join(timeout=10)
 
+    def lead_jobs(
+        self, stopping: threading.Event, poll_seconds: float = 0.5, retry_seconds: float = 1.0
+    ) -> None:
+        """Campaign for the jobs lock (``ledger.leadership``) and run the jobs while holding
+        it, until ``stopping`` is set. Every API process of one deployment campaigns; one
+        leads, the others stand by and take over within ``retry_seconds`` of its exit."""
+        lock = self.database.jobs_lock(self.engine)
+        while not stopping.is_set():
+            try:
+                won = lock.acquire()
+            except Exception:  # the database is away: campaign again shortly
+                log.warning("could not campaign for the background jobs", exc_info=True)
+                won = False
+            if won:
+                self.leading.set()
+                try:
+                    self.run_jobs(stopping, poll_seconds=poll_seconds)
+                finally:
+                    self.leading.clear()
+                    lock.release()
+                return
+            stopping.wait(retry_seconds)
+
     def start(self) -> None:
-        """Embedded mode: ``run_jobs`` in a thread of this process, until ``stop``."""
+        """Embedded mode: ``lead_jobs`` in a thread of this process, until ``stop``."""
         if self._jobs is None:
             self._stopping = threading.Event()
             self._jobs = threading.Thread(
-                target=self.run_jobs, args=(self._stopping,), name="jobs", daemon=True
+                target=self.lead_jobs, args=(self._stopping,), name="jobs", daemon=True
             )
             self._jobs.start()
 

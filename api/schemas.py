@@ -314,6 +314,11 @@ class Health(Out):
 class Ready(Out):
     status: Literal["ready"]
     position: int
+    pid: int = Field(description="the API process that answered")
+    jobs: Literal["leader", "standby"] = Field(
+        description="whether this process runs the background jobs (projections, sealing, "
+        "witnesses); with several workers one leads"
+    )
 
 
 # -- errors --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, Date, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from ledger.leadership import AdvisoryLock, FileLock, JobsLock
 from ledger.settings import ConfigurationError, Settings
 
 
@@ -62,6 +63,12 @@ class Database:
     def sqlite_path(self) -> Path:
         assert self.url.database
         return Path(self.url.database)
+
+    def jobs_lock(self, engine: Engine) -> JobsLock:
+        """The lock whose holder runs the background jobs (``ledger.leadership``)."""
+        if self.is_sqlite:
+            return FileLock(self.sqlite_path.with_name(self.sqlite_path.name + ".jobs.lock"))
+        return AdvisoryLock(engine, self.schema)
 
     def default_signing_key_file(self) -> Path:
         """Beside the SQLite file (the embedded default works out of the box). On

@@ -1,3 +1,5 @@
+import os
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -19,5 +21,15 @@ def healthz() -> dict[str, str]:
     summary="The database answers",
 )
 def readyz(request: Request) -> JSONResponse:
-    position = request.app.state.runtime.ping()
-    return JSONResponse({"status": "ready", "position": position})
+    runtime = request.app.state.runtime
+    position = runtime.ping()
+    return JSONResponse(
+        {
+            "status": "ready",
+            "position": position,
+            # Which process answered, and whether it runs the background jobs (one of
+            # the API processes does: ``ledger.leadership``).
+            "pid": os.getpid(),
+            "jobs": "leader" if runtime.leading.is_set() else "standby",
+        }
+    )
