@@ -16,49 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
 
 from api.runtime import Runtime
 from benchmarks import data
 from benchmarks.env import Config, Target, log, median, percentile
+from benchmarks.peer import BenchActivity, BenchLibrary
 from benchmarks.server import profiling, server, summarize_profile, wait_idle
 from ledger.storage import Database
-
-
-class BenchActivity(Aggregate):
-    """The same fields as ``ledger.domain.entries.Activity``'s Recorded event."""
-
-    @event("Recorded")
-    def __init__(
-        self,
-        actor: str,
-        external_id: str,
-        kind: str,
-        station: str,
-        zone: str | None,
-        started_at: str,
-        ended_at: str | None,
-        staff_count: int,
-        details: dict[str, Any],
-        note: str | None,
-        content_hash: str,
-    ) -> None:
-        self.actor = actor
-        self.external_id = external_id
-        self.kind = kind
-        self.station = station
-        self.zone = zone
-        self.started_at = started_at
-        self.ended_at = ended_at
-        self.staff_count = staff_count
-        self.details = dict(details)
-        self.note = note
-        self.content_hash = content_hash
-
-
-class BenchLibrary(Application[Any]):
-    name = "BenchLib"  # PostgreSQL table "benchlib_events"
 
 
 def library_app(t: Target) -> BenchLibrary:

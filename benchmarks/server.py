@@ -40,7 +40,9 @@ class Server:
 
 
 @contextmanager
-def server(t: Target, **env: str) -> Iterator[Server]:
+def server(
+    t: Target, workers: int = 1, app: str = "api.app:create_app", factory: bool = True, **env: str
+) -> Iterator[Server]:
     """``uvicorn --factory api.app:create_app`` on 127.0.0.1, default settings unless
     ``env`` overrides them (e.g. ``TRYGG_EMBEDDED_PROJECTIONS="false"``).
 
@@ -55,14 +57,14 @@ def server(t: Target, **env: str) -> Iterator[Server]:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "--factory",
-                "api.app:create_app",
+                *(["--factory"] if factory else []),
+                app,
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
                 "--workers",
-                "1",
+                str(workers),
                 "--log-level",
                 "warning",
                 "--no-access-log",
