@@ -11,7 +11,6 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,7 +38,7 @@ from ledger.inputs import (
     IdeaErasureIn,
     IdeaIn,
     SurveyBatchIn,
-    parse,
+    SurveyIn,
 )
 from ledger.survey_service import parse_survey_csv
 
@@ -171,43 +170,54 @@ def erase_idea_texts(
     tags=["residents"],
     status_code=201,
     response_model=SurveyReceipts,
+    operation_id="recordSurvey",
+    summary="One aggregated trygghetsmätning result (admin, or the station's municipality)",
+    description="Fewer than 10 respondents is refused; `share` is a fraction (62 % is 0.62). "
+    "Several at once: `POST /v1/surveys/batch`; a spreadsheet: `POST /v1/surveys/import`.",
+    responses=errors(*WRITE),
+)
+def record_survey(request: Request, body: SurveyIn, who: Caller) -> dict[str, Any]:
+    receipts = get_runtime(request).surveys.record(who, [body])
+    return {"created": len(receipts), "results": [r.as_dict() for r in receipts]}
+
+
+@router.post(
+    "/surveys/batch",
+    tags=["residents"],
+    status_code=201,
+    response_model=SurveyReceipts,
     operation_id="recordSurveys",
-    summary="Aggregated trygghetsmätning results: one, {items: […]}, or a CSV body",
-    description='JSON: one result or `{"items": [...]}`. With `Content-Type: text/csv`: '
-    "a header row `station,year,question,share,respondents` (`;` also accepted, decimal "
-    "comma or point). All are stored or none. Fewer than 10 respondents is refused.",
+    summary="Several survey results, stored all or none",
+    responses=errors(*WRITE),
+)
+def record_surveys(request: Request, body: SurveyBatchIn, who: Caller) -> dict[str, Any]:
+    receipts = get_runtime(request).surveys.record(who, body.items)
+    return {"created": len(receipts), "results": [r.as_dict() for r in receipts]}
+
+
+@router.post(
+    "/surveys/import",
+    tags=["residents"],
+    status_code=201,
+    response_model=SurveyReceipts,
+    operation_id="importSurveys",
+    summary="Survey results from a CSV file (Swedish Excel's `;` and decimal commas welcome)",
+    description="A header row `station,year,question,share,respondents` (`;` also accepted; "
+    "shares as `0.62`, `0,62` or `62 %`). Every row is checked and the errors name the row "
+    "(header = row 1); all are stored or none.",
     responses=errors(*WRITE, 415),
     openapi_extra={
         "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/SurveyIn"},
-                            {"$ref": "#/components/schemas/SurveyBatchIn"},
-                        ]
-                    }
-                },
-                "text/csv": {"schema": {"type": "string"}},
-            },
+            "content": {"text/csv": {"schema": {"type": "string"}}},
             "required": True,
         }
     },
 )
-async def record_surveys(request: Request, who: Caller) -> dict[str, Any]:
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    raw = await request.body()
-    if kind == "text/csv":
-        items = parse_survey_csv(raw)
-    elif kind == "application/json":
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise StarletteHTTPException(400) from None  # answered as 422 invalid_json
-        batch = data if isinstance(data, dict) and "items" in data else {"items": [data]}
-        items = parse(SurveyBatchIn, batch).items
-    else:
-        raise StarletteHTTPException(415, "send application/json or text/csv")
+async def import_surveys(request: Request, who: Caller) -> dict[str, Any]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("text/csv", "application/octet-stream"):
+        raise StarletteHTTPException(415, "send the file as text/csv")
+    items = parse_survey_csv(await request.body())
     receipts = await run_in_threadpool(get_runtime(request).surveys.record, who, items)
     return {"created": len(receipts), "results": [r.as_dict() for r in receipts]}
 

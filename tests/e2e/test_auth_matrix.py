@@ -67,6 +67,8 @@ ALLOWED = {
     ("GET", "/v1/ideas/{idea_id}"): ALL,
     ("POST", "/v1/ideas/{idea_id}/decision"): {"steering", "admin"},
     ("POST", "/v1/surveys"): ADMIN,  # and a municipality for its own stations
+    ("POST", "/v1/surveys/import"): ADMIN,
+    ("POST", "/v1/surveys/batch"): ADMIN,
     ("GET", "/v1/surveys"): ALL,
     ("GET", "/v1/stations/{code}/situation/compare"): ALL,
     ("GET", "/v1/situation/contributions"): ALL,
@@ -211,6 +213,20 @@ def request_for(method, path, world, n):
         "/v1/activities/{entry_id}/findings": {
             "findings": [{"zone": "tunnel", "problem": "Trasig lampa", "responsible": "vasttrafik"}]
         },
+        "/v1/surveys/import": (
+            f"station,year,question,share,respondents\nlerum,2022,Trygg i tunneln {n},0.4,40\n"
+        ).encode(),
+        "/v1/surveys/batch": {
+            "items": [
+                {
+                    "station": "lerum",
+                    "year": 2023,
+                    "question": f"Trygg vid bussen {n}",
+                    "share": 0.5,
+                    "respondents": 50,
+                }
+            ]
+        },
         "/v1/surveys": {
             "station": "lerum",
             "year": 2021,
@@ -240,7 +256,11 @@ def test_every_endpoint_for_every_role(client, keys, registry, world):
                     else keys.header(role)
                 )
             )
-            r = client.request(method, url, json=body, headers=headers)
+            if isinstance(body, bytes):  # a file upload (CSV)
+                headers = {**headers, "Content-Type": "text/csv"}
+                r = client.request(method, url, content=body, headers=headers)
+            else:
+                r = client.request(method, url, json=body, headers=headers)
             if role in {"anonymous", "revoked"}:
                 expected_ok = r.status_code == 401 and r.json()["code"] == "unauthenticated"
             elif role in allowed:

@@ -14,7 +14,11 @@ import pytest
 from tests.e2e.live import free_port, server_process
 from tests.factories import activity
 
-CONFIG = "content_type_overrides:\n  application/x-ndjson: application/octet-stream\n"
+CONFIG = (
+    "content_type_overrides:\n"
+    "  application/x-ndjson: application/octet-stream\n"
+    "  text/csv: application/octet-stream\n"
+)
 
 
 @pytest.fixture

@@ -410,14 +410,14 @@ def test_surveys_import_from_a_swedish_csv(town, keys: Keys) -> None:
         "herrljunga;2020;Trygg kvällstid;0,61;120\n"
     )
     r = client.post(
-        "/v1/surveys",
+        "/v1/surveys/import",
         content=csv.encode(),
         headers={**keys.header("admin"), "Content-Type": "text/csv"},
     )
     assert r.status_code == 201, r.text
     assert r.json()["created"] == 2
     bad = client.post(
-        "/v1/surveys",
+        "/v1/surveys/import",
         content=b"station;year;question;share;respondents\nlerum;2021;Trygg;0,5;3\n",
         headers={**keys.header("admin"), "Content-Type": "text/csv"},
     )
@@ -777,3 +777,19 @@ def test_the_servers_access_log_leaves_out_client_addresses() -> None:
     line = AccessFormatter(fmt=fmt, use_colors=False).format(record)
     assert "POST /ideas" in line
     assert "203.0.113.9" not in line
+
+
+def test_several_survey_results_are_stored_all_or_none(town, keys: Keys) -> None:
+    client, _ = town
+    good = {**SURVEY, "year": 2021}
+    bad = {**SURVEY, "year": 2022, "respondents": 4}
+    r = client.post("/v1/surveys/batch", json={"items": [good, bad]}, headers=keys.header("admin"))
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "items.1.respondents"
+    r = client.post(
+        "/v1/surveys/batch",
+        json={"items": [good, {**bad, "respondents": 40}]},
+        headers=keys.header("admin"),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["created"] == 2
