@@ -400,6 +400,60 @@ def checkpoint() -> None:
     print(f"Verifier key: {key}")
 
 
+@app.command("check-saved")
+def check_saved_command(
+    saved: Annotated[Path, typer.Option(help="a checkpoint note you saved earlier (from /public)")],
+    url: Annotated[str, typer.Option(help="the ledger's address, e.g. https://trygg.example")],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="the log's verifier key, as published by the parties (default: ask the "
+            "ledger, which only proves it is the same key as before)"
+        ),
+    ] = None,
+) -> None:
+    """Check, with no account, that the ledger's history still contains a checkpoint you
+    saved: fetches the latest checkpoint and a consistency proof from the public endpoints."""
+    import httpx
+
+    from ledger.audit.checkpoint import CheckpointError, parse_checkpoint
+    from ledger.audit.saved import check_saved
+
+    base = url.rstrip("/")
+    try:
+        saved_note = saved.read_text(encoding="utf-8")
+        first = parse_checkpoint(saved_note).size
+    except (OSError, UnicodeDecodeError, CheckpointError) as e:
+        err.print(f"[red]{saved} is not a readable checkpoint note:[/] {e}")
+        raise typer.Exit(2) from None
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            verifier = (
+                key
+                or client.get("/v1/public/audit/public-key")
+                .raise_for_status()
+                .json()["verifier_key"]
+            )
+            latest = client.get("/v1/public/audit/checkpoint").raise_for_status().text
+            second = parse_checkpoint(latest).size
+            proof: list[bytes] = []
+            if 0 < first < second:
+                answer = client.get(
+                    "/v1/public/audit/proofs/consistency",
+                    params={"first": first, "second": second},
+                ).raise_for_status()
+                proof = [bytes.fromhex(h) for h in answer.json()["proof"]]
+    except (httpx.HTTPError, ValueError, KeyError) as e:
+        err.print(f"[red]could not fetch what is needed from {base}:[/] {e}")
+        raise typer.Exit(2) from None
+    result = check_saved(saved_note, latest, verifier, proof)
+    if result.ok:
+        console.print(f"[green]OK[/]: {result.message}")
+        return
+    err.print(f"[red]FAILED[/]: {result.message}")
+    raise typer.Exit(1)
+
+
 @app.command("public-key")
 def public_key() -> None:
     """Print this ledger's checkpoint verifier key (name+keyid+base64): what witnesses are

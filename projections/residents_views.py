@@ -49,9 +49,11 @@ from projections.views import Views, check_range
 
 HOW_TO_VERIFY = (
     "The checkpoint is a signed note (C2SP signed-note) over every event in the ledger. "
-    "Save it; later, ask the ledger for a consistency proof from its size and check it, "
-    "or run `trygg verify` against the ledger's public key. If the ledger were ever "
-    "rewritten, the saved checkpoint would no longer match."
+    "Save it. Later, fetch a consistency proof from its size to the latest "
+    "(GET /v1/public/audit/proofs/consistency?first=SIZE&second=NEW, no key needed) and "
+    "check it against the log's public key (GET /v1/public/audit/public-key), for example "
+    "with `trygg verify --checkpoint`. If the ledger were ever rewritten, the proof would "
+    "not hold. Lines after the log's signature are witnesses' cosignatures."
 )
 
 

@@ -454,12 +454,16 @@ UI: dict[str, tuple[str, str]] = {
         "showing. This is the log's latest signed checkpoint ({size} events):",
     ),
     "public_verify_how": (
-        "Spara texten. Senare kan vem som helst be om ett konsistensbevis från denna storlek "
-        "och kontrollera det, eller köra trygg verify mot loggens publika nyckel: om loggen "
-        "skrivits om stämmer den sparade kontrollpunkten inte längre.",
-        "Save the text. Later, anyone can ask for a consistency proof from this size and "
-        "check it, or run trygg verify against the log's public key: if the log were "
-        "rewritten, the saved checkpoint would no longer match.",
+        "Spara texten. Senare kan vem som helst hämta ett konsistensbevis från denna storlek "
+        "till den senaste (/v1/public/audit/proofs/consistency?first=STORLEK&second=NY) och "
+        "kontrollera det mot loggens publika nyckel (/v1/public/audit/public-key), till "
+        "exempel med trygg verify. Om loggen skrivits om stämmer beviset inte. Raderna under "
+        "signaturen är vittnens kontrasignaturer.",
+        "Save the text. Later, anyone can fetch a consistency proof from this size to the "
+        "latest (/v1/public/audit/proofs/consistency?first=SIZE&second=NEW) and check it "
+        "against the log's public key (/v1/public/audit/public-key), for example with trygg "
+        "verify. If the log were rewritten, the proof would not hold. The lines below the "
+        "signature are witnesses' cosignatures.",
     ),
     "public_no_checkpoint": (
         "Ingen kontrollpunkt är utfärdad ännu.",

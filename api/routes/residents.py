@@ -12,19 +12,23 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import Caller, get_runtime
+from api.routes.audit import MAX_POSITION
 from api.routes.views import MinPosition
 from api.schemas import (
     READ,
     WRITE,
+    ConsistencyProof,
     Contributions,
     Findings,
     IdeaAccepted,
     IdeaItem,
     Ideas,
+    PublicKey,
     PublicProgress,
     Receipt,
     SituationComparison,
@@ -32,6 +36,7 @@ from api.schemas import (
     Surveys,
     errors,
 )
+from ledger.errors import NotFound
 from ledger.inputs import (
     FindingsIn,
     IdeaDecisionIn,
@@ -308,3 +313,53 @@ def list_findings(
 ) -> dict[str, Any]:
     get_runtime(request).views.wait_for(min_position, ("findings", "action_plans"))
     return dict(get_runtime(request).residents.findings(who, station))
+
+
+# -- anyone can check the history -------------------------------------------------------------
+# A resident who saved a checkpoint from /public can later check that the ledger's history
+# still contains it: the verifier key and consistency proofs are hashes and a public key,
+# nothing of what was recorded, so they need no key (as in any transparency log).
+
+
+@router.get(
+    "/public/audit/checkpoint",
+    tags=["residents"],
+    operation_id="publicCheckpoint",
+    summary="The latest signed checkpoint note, as text (no key)",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}, **errors(404, 422, 503)},
+)
+def public_checkpoint(request: Request) -> PlainTextResponse:
+    latest = get_runtime(request).audit.latest_checkpoint()
+    if latest is None:
+        raise NotFound("no checkpoint has been signed yet")
+    return PlainTextResponse(latest["note"], headers={"Cache-Control": PUBLIC_CACHE})
+
+
+@router.get(
+    "/public/audit/public-key",
+    tags=["residents"],
+    response_model=PublicKey,
+    operation_id="publicVerifierKey",
+    summary="The checkpoint verifier key (no key needed)",
+    responses=errors(422, 503),
+)
+def public_verifier_key(request: Request, response: Response) -> dict[str, str]:
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return get_runtime(request).audit.public_key()
+
+
+@router.get(
+    "/public/audit/proofs/consistency",
+    tags=["residents"],
+    response_model=ConsistencyProof,
+    operation_id="publicConsistencyProof",
+    summary="Prove that the tree of size second extends a saved one of size first (no key)",
+    responses=errors(422, 503),
+)
+def public_consistency(
+    request: Request,
+    first: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+    second: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+) -> dict[str, Any]:
+    return get_runtime(request).audit.consistency(first, second)

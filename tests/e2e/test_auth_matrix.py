@@ -85,6 +85,9 @@ PUBLIC = {
     "/redoc",
     "/v1/public/ideas",
     "/v1/public/progress",
+    "/v1/public/audit/checkpoint",
+    "/v1/public/audit/public-key",
+    "/v1/public/audit/proofs/consistency",
 }
 
 

@@ -793,3 +793,100 @@ def test_several_survey_results_are_stored_all_or_none(town, keys: Keys) -> None
     )
     assert r.status_code == 201, r.text
     assert r.json()["created"] == 2
+
+
+# -- anyone can check the history -------------------------------------------------------------
+
+
+def test_a_saved_checkpoint_is_checked_against_the_latest_with_no_key(
+    settings, cli_env, tmp_path
+) -> None:
+    """A resident saves the checkpoint from /public; later ``trygg check-saved`` (no account,
+    no database) proves the ledger still extends it, and a note of another log fails."""
+    from tests.conftest import registered
+    from tests.e2e.live import server_process, trygg
+
+    setup = Runtime(settings)
+    registered(setup)
+    _, partner = setup.create_key(Role.partner, "vasttrafik", None)
+    _, auditor = setup.create_key(Role.auditor, None, None)
+    setup.close()
+    with server_process(cli_env) as (base, _proc):
+        import httpx
+
+        def post(n: int) -> None:
+            r = httpx.post(
+                f"{base}/v1/activities",
+                json=factories.activity(n),
+                headers={"Authorization": f"Bearer {partner}"},
+            )
+            assert r.status_code == 201, r.text
+
+        def checkpoint() -> str:
+            r = httpx.post(
+                f"{base}/v1/audit/checkpoints", headers={"Authorization": f"Bearer {auditor}"}
+            )
+            assert r.status_code == 201, r.text
+            note = httpx.get(f"{base}/v1/public/audit/checkpoint")
+            assert note.status_code == 200
+            assert note.headers["content-type"].startswith("text/plain")
+            return note.text
+
+        for n in range(1, 6):
+            post(n)
+        saved = tmp_path / "saved.txt"
+        saved.write_text(checkpoint())
+        for n in range(6, 12):
+            post(n)
+        checkpoint()
+        ok = trygg("check-saved", "--saved", str(saved), "--url", base, env={}, check=False)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "extends the saved checkpoint" in ok.stdout
+
+        # A checkpoint of another log (another key and origin) is not part of this history.
+        from datetime import UTC, datetime
+
+        from ledger.audit.checkpoint import Signer, sign_checkpoint
+
+        other = Signer.generate("elsewhere.example/log")
+        forged = tmp_path / "forged.txt"
+        forged.write_text(
+            sign_checkpoint("elsewhere.example/log", 3, b"\x00" * 32, datetime.now(UTC), other)
+        )
+        bad = trygg("check-saved", "--saved", str(forged), "--url", base, env={}, check=False)
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        assert "not signed by that key" in bad.stderr
+
+
+def test_check_saved_fails_on_a_rewritten_history(registry: Runtime) -> None:
+    """Same key, same origin, another history: the proof from the saved size fails."""
+    from ledger.access import Principal
+    from ledger.audit.checkpoint import parse_checkpoint, sign_checkpoint
+    from ledger.audit.saved import check_saved
+    from ledger.entry_service import ACTIVITY
+    from ledger.inputs import ActivityIn
+
+    partner = Principal("k", Role.partner, "vasttrafik")
+    for n in range(1, 4):
+        registry.entries.record_entry(
+            ACTIVITY, partner, ActivityIn.model_validate(factories.activity(n))
+        )
+    saved_checkpoint = registry.audit.issue_checkpoint()
+    saved = saved_checkpoint["note"]
+    for n in range(4, 9):
+        registry.entries.record_entry(
+            ACTIVITY, partner, ActivityIn.model_validate(factories.activity(n))
+        )
+    latest = registry.audit.issue_checkpoint()
+    key = registry.audit.signer.verifier_key
+    sizes = saved_checkpoint["tree_size"], latest["tree_size"]
+    proof = [bytes.fromhex(h) for h in registry.audit.consistency(*sizes)["proof"]]
+    assert check_saved(saved, latest["note"], key, proof).ok
+    # The host rewrites the tree and re-signs a checkpoint: the old proof cannot bridge it.
+    body = parse_checkpoint(latest["note"])
+    rewritten = sign_checkpoint(
+        body.origin, body.size, b"\x11" * 32, body.time, registry.audit.signer
+    )
+    result = check_saved(saved, rewritten, key, proof)
+    assert not result.ok
+    assert "rewritten" in result.message
