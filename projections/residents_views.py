@@ -52,7 +52,7 @@ HOW_TO_VERIFY = (
     "Save it. Later, fetch a consistency proof from its size to the latest "
     "(GET /v1/public/audit/proofs/consistency?first=SIZE&second=NEW, no key needed) and "
     "check it against the log's public key (GET /v1/public/audit/public-key), for example "
-    "with `trygg verify --checkpoint`. If the ledger were ever rewritten, the proof would "
+    "with `trygg check-saved`. If the ledger were ever rewritten, the proof would "
     "not hold. Lines after the log's signature are witnesses' cosignatures."
 )
 

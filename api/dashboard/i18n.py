@@ -457,12 +457,12 @@ UI: dict[str, tuple[str, str]] = {
         "Spara texten. Senare kan vem som helst hämta ett konsistensbevis från denna storlek "
         "till den senaste (/v1/public/audit/proofs/consistency?first=STORLEK&second=NY) och "
         "kontrollera det mot loggens publika nyckel (/v1/public/audit/public-key), till "
-        "exempel med trygg verify. Om loggen skrivits om stämmer beviset inte. Raderna under "
+        "exempel med trygg check-saved. Om loggen skrivits om stämmer beviset inte. Raderna under "
         "signaturen är vittnens kontrasignaturer.",
         "Save the text. Later, anyone can fetch a consistency proof from this size to the "
         "latest (/v1/public/audit/proofs/consistency?first=SIZE&second=NEW) and check it "
         "against the log's public key (/v1/public/audit/public-key), for example with trygg "
-        "verify. If the log were rewritten, the proof would not hold. The lines below the "
+        "check-saved. If the log were rewritten, the proof would not hold. The lines below the "
         "signature are witnesses' cosignatures.",
     ),
     "public_no_checkpoint": (
