@@ -52,17 +52,32 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    #: Buckets kept before the full ones are dropped (a full bucket is the same as none),
+    #: so that clients from ever new addresses cannot grow the table without bound.
+    MAX_BUCKETS = 100_000
+
     def hit(self, key: str) -> None:
         if self.rate <= 0:
             return
         now = time.monotonic()
         with self._lock:
+            if len(self._buckets) >= self.MAX_BUCKETS:
+                self._prune(now)
             tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
                 raise RateLimited((1.0 - tokens) / self.rate)
             self._buckets[key] = (tokens - 1.0, now)
+
+    def _prune(self, now: float) -> None:
+        refill = self.burst / self.rate  # seconds for an empty bucket to fill up
+        self._buckets = {
+            k: (tokens, last) for k, (tokens, last) in self._buckets.items() if now - last < refill
+        }
+        if len(self._buckets) >= self.MAX_BUCKETS:  # a flood within one refill period
+            oldest = sorted(self._buckets.items(), key=lambda kv: kv[1][1])
+            self._buckets = dict(oldest[len(oldest) // 2 :])
 
 
 class AddressThrottle:

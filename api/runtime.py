@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -123,11 +124,16 @@ class Runtime:
             witnesses.join(timeout=10)
 
     def lead_jobs(
-        self, stopping: threading.Event, poll_seconds: float = 0.5, retry_seconds: float = 1.0
+        self,
+        stopping: threading.Event,
+        poll_seconds: float = 0.5,
+        retry_seconds: float = 1.0,
+        check_seconds: float = 5.0,
     ) -> None:
         """Campaign for the jobs lock (``ledger.leadership``) and run the jobs while holding
         it, until ``stopping`` is set. Every API process of one deployment campaigns; one
-        leads, the others stand by and take over within ``retry_seconds`` of its exit."""
+        leads, the others stand by and take over within ``retry_seconds`` of its exit. The
+        leader checks its lock every ``check_seconds`` and steps down if it lost it."""
         lock = self.database.jobs_lock(self.engine)
         while not stopping.is_set():
             try:
@@ -135,15 +141,32 @@ class Runtime:
             except Exception:  # the database is away: campaign again shortly
                 log.warning("could not campaign for the background jobs", exc_info=True)
                 won = False
-            if won:
-                self.leading.set()
-                try:
-                    self.run_jobs(stopping, poll_seconds=poll_seconds)
-                finally:
-                    self.leading.clear()
-                    lock.release()
-                return
-            stopping.wait(retry_seconds)
+            if not won:
+                stopping.wait(retry_seconds)
+                continue
+            leading = threading.Event()  # set to step down
+
+            def watch(leading: threading.Event = leading) -> None:
+                checked = time.monotonic()
+                while not leading.wait(0.2):
+                    if stopping.is_set():
+                        leading.set()
+                    elif time.monotonic() - checked >= check_seconds:
+                        checked = time.monotonic()
+                        if not lock.held():
+                            log.warning("lost the jobs lock; stepping down")
+                            leading.set()
+
+            watcher = threading.Thread(target=watch, name="jobs-lock-watch", daemon=True)
+            watcher.start()
+            self.leading.set()
+            try:
+                self.run_jobs(leading, poll_seconds=poll_seconds)
+            finally:
+                self.leading.clear()
+                leading.set()
+                watcher.join()  # it shares the lock's connection: done before the release
+                lock.release()
 
     def start(self) -> None:
         """Embedded mode: ``lead_jobs`` in a thread of this process, until ``stop``."""

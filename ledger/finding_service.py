@@ -67,7 +67,9 @@ class FindingCommands:
             for code, f in zip(codes, body.findings, strict=True)
         ]
         if existing is None:
-            aggregate = WalkFindings(walk_id=str(walk_id), station=walk.station, findings=sealed)
+            aggregate = WalkFindings(
+                walk_id=str(walk_id), station=walk.station, actor=walk.actor, findings=sealed
+            )
         else:
             aggregate = existing
             aggregate.add(sealed)

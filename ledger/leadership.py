@@ -13,11 +13,16 @@ runs the jobs:
   kernel releases it when the process dies, however it dies.
 
 Followers try again every second, so a leader that exits (or is killed) is replaced
-within about a second: a clean hand-over with no lease to expire.
+within about a second: a clean hand-over with no lease to expire. A leader checks every few
+seconds that its lock is still held (on PostgreSQL, that the session holding it answers)
+and steps down when it is not, so a dropped connection cannot leave two leaders for long.
+Connection poolers in transaction mode (pgbouncer) cannot hold a session lock: connect
+the ledger to PostgreSQL directly, or through a session-mode pool.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -30,6 +35,10 @@ from sqlalchemy import Connection, Engine, text
 class JobsLock(Protocol):
     def acquire(self) -> bool:
         """Take the lock if it is free; never waits."""
+
+    def held(self) -> bool:
+        """Whether the lock is still ours (the leader checks every few seconds, and steps
+        down when it is not)."""
 
     def release(self) -> None: ...
 
@@ -56,6 +65,9 @@ class FileLock:
         handle.flush()
         self._file = handle
         return True
+
+    def held(self) -> bool:
+        return self._file is not None  # a flock lasts as long as the open file
 
     def release(self) -> None:
         if self._file is not None:
@@ -90,10 +102,23 @@ class AdvisoryLock:
         self._conn = conn
         return True
 
+    def held(self) -> bool:
+        """The session that holds the lock still answers. If it dropped (a network blip, a
+        server restart), the server has freed the lock and a standby may lead already."""
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
     def release(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                # A session that is gone took the lock with it: nothing to unlock then.
+                with contextlib.suppress(Exception):
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
             finally:
                 self._conn.close()
                 self._conn = None

@@ -98,7 +98,14 @@ def parse_survey_csv(raw: bytes) -> list[SurveyIn]:
         raise InvalidInput.one("header", f"missing column(s): {', '.join(missing)}")
     out: list[SurveyIn] = []
     errors: list[FieldError] = []
-    for number, row in enumerate(reader, start=2):
+    try:
+        rows = list(reader)
+    except csv.Error as e:  # e.g. a cell over the csv module's field limit
+        raise InvalidInput.one(f"row {reader.line_num}", f"is not readable CSV: {e}") from None
+    for number, row in enumerate(rows, start=2):
+        if None in row:
+            errors.append(FieldError(f"row {number}", "has more cells than the header has columns"))
+            continue
         cells = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         share = cells.get("share", "").replace(",", ".").replace("\u00a0", " ")
         percent = share.endswith("%")

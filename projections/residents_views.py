@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ledger.access import POLICE, SYSTEM, Permission, Principal
+from ledger.access import POLICE, SYSTEM, Detail, Permission, Principal, hidden_actors
 from ledger.domain.ideas import DECIDED
 from ledger.errors import InvalidInput, NotFound
 from ledger.texts import ERASED
@@ -44,7 +45,7 @@ from projections.results import (
     SurveyItem,
     Surveys,
 )
-from projections.timebox import LOCAL, month
+from projections.timebox import LOCAL, month, whole_periods
 from projections.views import Views, check_range
 
 HOW_TO_VERIFY = (
@@ -93,6 +94,8 @@ class ResidentViews:
         self.runner = views.runner
         self.texts = views.ledger.texts
         self.registry = views.registry
+        self._public_cache: dict[Any, PublicProgress] = {}
+        self._public_lock = threading.Lock()
 
     # -- ideas --------------------------------------------------------------------------------
 
@@ -119,10 +122,10 @@ class ResidentViews:
                 query = query.where(t.c.category == category)
             if who is None:
                 query = query.where(t.c.status.in_([s.value for s in DECIDED]))
+            elif not who.can(Permission.read_all_ideas):
+                own = self.registry.stations_of(who.actor) if who.actor else frozenset()
+                query = query.where(t.c.station.in_(sorted(own)))
             rows = list(conn.execute(query).mappings())
-        if who is not None and not who.can(Permission.read_all_ideas):
-            own = self.registry.stations_of(who.actor) if who.actor else frozenset()
-            rows = [r for r in rows if r["station"] in own]
         found = self.texts.texts(
             ref for r in rows for ref in (r["text_ref"], r["reply_ref"]) if ref
         )
@@ -159,20 +162,24 @@ class ResidentViews:
         def text(ref: str | None) -> str | None:
             return None if ref is None else found.get(ref, ERASED)
 
+        # A walk is an entry: who may not see the walker's single entries (police, outside
+        # the police) sees what it found, but not which walk or on which day.
+        hidden = hidden_actors(who, self.registry.list_actors(SYSTEM), Detail.entry)
         items = []
         for r in rows:
             reference = f"{r['walk_id']}/{r['code']}"
+            shown = r["actor"] not in hidden
             items.append(
                 FindingItem(
-                    walk=r["walk_id"],
+                    walk=r["walk_id"] if shown else None,
                     code=r["code"],
-                    reference=reference,
+                    reference=reference if shown else None,
                     station=r["station"],
                     zone=r["zone"],
                     problem=text(r["problem_ref"]),
                     proposal=text(r["proposal_ref"]),
                     responsible=r["responsible"],
-                    recorded_on=r["recorded_at"][:10],
+                    recorded_on=r["recorded_at"][:10] if shown else r["recorded_at"][:7],
                     measures=answering.get(reference, []),
                 )
             )
@@ -284,11 +291,16 @@ class ResidentViews:
         station: str | None = None,
         actor: str | None = None,
     ) -> Contributions:
-        """Observations each party reported to the lägesbild, per station and month
-        (retracted ones not counted). Per month, so police figures are no finer than
-        every reader may see."""
+        """Observations each party reported to the lägesbild, per station and whole
+        month (retracted ones not counted). The range is widened to whole months, and the
+        month still running is left out for actors ``who`` may not see per day (police
+        outside the police): their figures are never finer than a finished month."""
         who.require(Permission.read)
         check_range(start, end)
+        start, end = whole_periods(start, end, "month")
+        coarse = hidden_actors(who, self.registry.list_actors(SYSTEM), Detail.day)
+        today = self.views.clock().astimezone(LOCAL).date()
+        this_month = month(today)
         with self.runner.engine.connect() as conn:
             e = self.runner.live_tables("observations", conn).entries
             query = select(e.c.actor, e.c.station, e.c.day).where(e.c.status != "retracted")
@@ -301,10 +313,11 @@ class ResidentViews:
             if actor:
                 query = query.where(e.c.actor == actor)
             tally: dict[tuple[str, str, str], int] = defaultdict(int)
-            for actor, st, day in conn.execute(query):
-                tally[
-                    (actor, st, month(day if isinstance(day, date) else date.fromisoformat(day)))
-                ] += 1
+            for reporter, st, day in conn.execute(query):
+                unit = month(day if isinstance(day, date) else date.fromisoformat(day))
+                if reporter in coarse and unit >= this_month:
+                    continue  # a running month would show police reports day by day
+                tally[(reporter, st, unit)] += 1
         rows = [
             ContributionRow(actor=a, station=s, month=m, reports=n)
             for (a, s, m), n in sorted(tally.items())
@@ -314,6 +327,32 @@ class ResidentViews:
     # -- the public follow-up -----------------------------------------------------------------
 
     def public_progress(self, promise: str | None = None) -> PublicProgress:
+        """The public follow-up, computed once per state of the views: anyone may ask, so
+        a crowd reloading the page costs one computation, not one each. The key holds the
+        views' positions and the day, so a new event or a new day is never answered from
+        an older computation."""
+        key = (promise, tuple(sorted(self.runner.live_positions().items())), self._today())
+        with self._public_lock:
+            cached = self._public_cache.get(key)
+        if cached is None:
+            cached = self._public_progress(promise)
+            with self._public_lock:
+                self._public_cache = {key: cached}  # only the newest state is worth keeping
+        # The checkpoint changes without the views moving (the sealer signs later): fresh.
+        latest = self.latest_checkpoint()
+        checkpoint = (
+            PublicCheckpoint(
+                note=latest["note"], size=latest["tree_size"], how_to_verify=HOW_TO_VERIFY
+            )
+            if latest
+            else None
+        )
+        return {**cached, "checkpoint": checkpoint}
+
+    def _today(self) -> date:
+        return self.views.clock().astimezone(LOCAL).date()
+
+    def _public_progress(self, promise: str | None) -> PublicProgress:
         promises = self.registry.list_promises(SYSTEM)
         if not promises:
             raise NotFound("no promise is registered yet")
@@ -355,14 +394,6 @@ class ResidentViews:
                     )
                 )
         measures = self.views.measures(SYSTEM, promise=str(found.id), status="done")["items"]
-        latest = self.latest_checkpoint()
-        checkpoint = (
-            PublicCheckpoint(
-                note=latest["note"], size=latest["tree_size"], how_to_verify=HOW_TO_VERIFY
-            )
-            if latest
-            else None
-        )
         return PublicProgress(
             promise={
                 "code": found.code,
@@ -381,12 +412,13 @@ class ResidentViews:
                     owner=m["owner"],
                     status=m["status"],
                     updated_on=m["updated_at"][:10],
-                    links=m["links"],
+                    from_idea=any(link.startswith("idea:") for link in m["links"]),
+                    from_finding=any(link.startswith("finding:") for link in m["links"]),
                 )
                 for m in measures
             ],
             ideas=self.ideas(None)["items"],
-            checkpoint=checkpoint,
+            checkpoint=None,  # added fresh by public_progress
         )
 
 

@@ -249,7 +249,8 @@ class PublicMeasure(TypedDict):
     owner: str
     status: str
     updated_on: str
-    links: list[str]
+    from_idea: bool  # it answers a resident's idea
+    from_finding: bool  # it answers a safety walk's finding
 
 
 class PublicCheckpoint(TypedDict):
@@ -275,15 +276,15 @@ class AnsweringMeasure(TypedDict):
 
 
 class FindingItem(TypedDict):
-    walk: str  # the safety walk's activity id
+    walk: str | None  # the safety walk's activity id (None: a police walk, outside the police)
     code: str  # f1, f2, … within the walk
-    reference: str  # <walk>/<code>: what a measure names in ``finding``
+    reference: str | None  # <walk>/<code>: what a measure names in ``finding``
     station: str
     zone: str | None
     problem: str | None  # None once erased
     proposal: str | None
     responsible: str | None
-    recorded_on: str
+    recorded_on: str  # the day, or only the month for a police walk outside the police
     measures: list[AnsweringMeasure]
 
 

@@ -435,6 +435,7 @@ UI: dict[str, tuple[str, str]] = {
     "public_nothing_yet": ("Inget att visa ännu.", "Nothing to show yet."),
     "public_measures": ("Genomförda åtgärder", "Completed measures"),
     "public_from_idea": ("från en invånares idé", "from a resident's idea"),
+    "public_from_finding": ("från en trygghetsvandring", "from a safety walk"),
     "public_ideas": (
         "Invånarnas idéer och styrgruppens svar",
         "Residents' ideas and the steering group's answers",

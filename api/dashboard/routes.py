@@ -355,11 +355,17 @@ def decide_idea(
     csrf: Annotated[str, Form(max_length=100)] = "",
     status: Annotated[str, Form(max_length=20)] = "",
     reply: Annotated[str, Form(max_length=4000)] = "",
+    expected_version: Annotated[int | None, Form(ge=1)] = None,
 ) -> Response:
     session = current_session(request)
     if not _same_origin(request) or not session.csrf_ok(csrf):
         raise PageError(403, t(render.language(request), "error_csrf"))
-    body = parse(IdeaDecisionIn, {"status": status, "reply": reply})
+    # The version the member read: a decision saved meanwhile by another member is a 409,
+    # never silently replaced.
+    body = parse(
+        IdeaDecisionIn,
+        {"status": status, "reply": reply, "expected_version": expected_version},
+    )
     request.app.state.runtime.ideas.decide(session.principal, idea_id, body)
     return render.secure(RedirectResponse("/ideas/triage?decided=1", 303))
 

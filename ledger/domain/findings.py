@@ -29,9 +29,12 @@ class WalkFindings(LedgerAggregate):
         return findings_id(walk_id)
 
     @event("Recorded")
-    def __init__(self, walk_id: str, station: str, findings: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, walk_id: str, station: str, actor: str, findings: list[dict[str, Any]]
+    ) -> None:
         self.walk_id = walk_id
         self.station = station
+        self.actor = actor  # who walked: readers see its walks as they see its entries
         self.findings: list[dict[str, Any]] = [dict(f) for f in findings]
 
     def add(self, findings: list[dict[str, Any]]) -> None:

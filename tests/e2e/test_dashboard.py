@@ -628,3 +628,29 @@ def test_exports_speak_the_readers_language(client, keys, data):
     title = sheet_title(long)  # ':' may not stand in a sheet name
     assert len(title) <= 31
     assert title.split() == long.replace(":", "").split()[: len(title.split())]  # whole words
+
+
+def test_the_triage_form_refuses_to_overwrite_a_decision_made_meanwhile(client, keys, data):
+    """Two members answer the same idea: the second form, read before the first was saved,
+    gets a 409 page instead of replacing the first answer."""
+    sent = client.post(
+        "/v1/public/ideas", json={"station": "lerum", "text": "Fler papperskorgar vid perrongen"}
+    ).json()
+    client.app.state.runtime.views.wait_for(sent["position"], ("ideas",))
+    sign_in(client, keys.steering, "/ideas/triage")
+    html = client.get("/ideas/triage").text
+    csrf = page_csrf(html)
+    form = {
+        "csrf": csrf,
+        "status": "considered",
+        "reply": "Vi tittar på det.",
+        "expected_version": "1",
+    }
+    first = client.post(f"/ideas/{sent['id']}/decide", data=form, follow_redirects=False)
+    assert first.status_code == 303
+    second = client.post(
+        f"/ideas/{sent['id']}/decide", data={**form, "reply": "Nej."}, follow_redirects=False
+    )
+    assert_friendly(second, 409)
+    idea = client.get(f"/v1/ideas/{sent['id']}", headers=keys.header("steering")).json()
+    assert idea["reply"] == "Vi tittar på det."

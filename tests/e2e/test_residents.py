@@ -226,8 +226,8 @@ def test_the_steering_group_adopts_an_idea_as_a_new_measure_and_both_link_to_eac
     assert public.status_code == 200
     assert public.headers["Cache-Control"] == "public, max-age=60"
     body = public.json()
-    assert [(m["title"], m["links"]) for m in body["completed_measures"]] == [
-        ("Ny belysning i gångtunneln", [f"idea:{sent['id']}"])
+    assert [(m["title"], m["from_idea"]) for m in body["completed_measures"]] == [
+        ("Ny belysning i gångtunneln", True)
     ]
     assert [(i["text"], i["reply"]) for i in body["ideas"]] == [(IDEA["text"], decision["reply"])]
 
@@ -423,6 +423,25 @@ def test_surveys_import_from_a_swedish_csv(town, keys: Keys) -> None:
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "row 2.respondents"
+    for broken, field in [
+        (b"station,year,question,share,respondents\nlerum,2021,Trygg,0.5,30,extra\n", "row 2"),
+        (
+            b'station,year,question,share,respondents\nlerum,2021,"'
+            + b"x" * 140_000
+            + b'",0.5,30\n',
+            "row",
+        ),
+        (b"station,year\nlerum,2021\n", "header"),
+        (b"\xff\xfe", "body"),
+    ]:
+        r = client.post(
+            "/v1/surveys/import",
+            content=broken,
+            headers={**keys.header("admin"), "Content-Type": "text/csv"},
+        )
+        assert r.status_code in (413, 422), (field, r.status_code, r.text[:200])
+        if r.status_code == 422:
+            assert r.json()["errors"][0]["field"].startswith(field), r.text[:200]
 
 
 def test_the_lagesbild_compares_quarters_and_the_baseline(town, keys: Keys) -> None:
@@ -890,3 +909,72 @@ def test_check_saved_fails_on_a_rewritten_history(registry: Runtime) -> None:
     result = check_saved(saved, rewritten, key, proof)
     assert not result.ok
     assert "rewritten" in result.message
+
+
+# -- police detail stays with the police ------------------------------------------------------
+
+
+def _police(client: TestClient) -> dict[str, str]:
+    token = client.app.state.runtime.create_key(Role.partner, "polisen-alingsas", None)[1]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_police_reports_to_the_lagesbild_are_counted_in_whole_finished_months(
+    town, keys: Keys
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    client, _ = town
+    police = _police(client)
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    for n, when in enumerate(
+        ["2021-10-02T08:00:00+02:00", "2021-10-20T08:00:00+02:00", now.isoformat()]
+    ):
+        r = client.post(
+            "/v1/observations", json=factories.observation(n, observed_at=when), headers=police
+        )
+        assert r.status_code == 201, r.text
+    client.app.state.runtime.views.wait_for(r.json()["position"], ("observations",))
+
+    one_day = {"from": "2021-10-02", "to": "2021-10-02", "actor": "polisen-alingsas"}
+    for who in (keys.header("steering"), keys.header("partner")):
+        rows = client.get("/v1/situation/contributions", params=one_day, headers=who).json()["rows"]
+        assert [(r["month"], r["reports"]) for r in rows] == [
+            ("2021-10", 2)
+        ]  # the month, never the day
+        running = client.get(
+            "/v1/situation/contributions", params={"actor": "polisen-alingsas"}, headers=who
+        ).json()["rows"]
+        assert [r["month"] for r in running] == ["2021-10"]  # this month is not over yet
+    own = client.get(
+        "/v1/situation/contributions", params={"actor": "polisen-alingsas"}, headers=police
+    )
+    assert len(own.json()["rows"]) == 2  # the police see their own running month
+
+
+def test_a_police_walks_findings_show_neither_the_walk_nor_its_day_outside_the_police(
+    town, keys: Keys
+) -> None:
+    client, _ = town
+    police = _police(client)
+    walk = client.post(
+        "/v1/activities",
+        json=factories.activity(
+            1, kind="safety_walk", external_id="pw-1", details={"participants": 5}
+        ),
+        headers=police,
+    ).json()
+    r = client.post(
+        f"/v1/activities/{walk['id']}/findings",
+        json={"findings": [{"problem": "Mörk gångväg"}]},
+        headers=police,
+    )
+    assert r.status_code == 201, r.text
+    params = {"min_position": r.json()["position"]}
+    seen = client.get("/v1/findings", params=params, headers=keys.header("steering")).json()[
+        "items"
+    ]
+    assert [(f["walk"], f["reference"], len(f["recorded_on"])) for f in seen] == [(None, None, 7)]
+    assert seen[0]["problem"] == "Mörk gångväg"  # what was found is about a place: shown
+    own = client.get("/v1/findings", params=params, headers=police).json()["items"]
+    assert own[0]["walk"] == walk["id"]

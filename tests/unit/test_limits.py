@@ -60,3 +60,14 @@ def test_a_stream_without_length_is_counted_and_refused_once_over_the_cap():
 def test_a_stream_without_length_under_the_cap_passes():
     status, body = call([(b"transfer-encoding", b"chunked")], [b"x" * 500, b"x" * 500])
     assert (status, body) == (200, b"1000")
+
+
+def test_the_rate_limiter_forgets_buckets_instead_of_growing_without_bound(monkeypatch):
+    """Ideas come from ever new addresses: the table of buckets stays bounded."""
+    from api.limits import RateLimiter
+
+    limiter = RateLimiter(rate=10 / 3600, burst=10)
+    monkeypatch.setattr(RateLimiter, "MAX_BUCKETS", 100)
+    for n in range(1000):
+        limiter.hit(f"address-{n}")
+    assert len(limiter._buckets) <= 100
