@@ -38,13 +38,18 @@ class WalkFindings(LedgerAggregate):
         self.findings: list[dict[str, Any]] = [dict(f) for f in findings]
 
     def add(self, findings: list[dict[str, Any]]) -> None:
-        # The walk and station again: each event can be read on its own (projections).
+        # The walk, station and actor again: each event can be read on its own (projections).
         self._added(
-            walk_id=self.walk_id, station=self.station, findings=[dict(f) for f in findings]
+            walk_id=self.walk_id,
+            station=self.station,
+            actor=self.actor,
+            findings=[dict(f) for f in findings],
         )
 
     @event("Added")
-    def _added(self, walk_id: str, station: str, findings: list[dict[str, Any]]) -> None:
+    def _added(
+        self, walk_id: str, station: str, actor: str, findings: list[dict[str, Any]]
+    ) -> None:
         self.findings = [*self.findings, *(dict(f) for f in findings)]
 
     def next_codes(self, n: int) -> list[str]:
