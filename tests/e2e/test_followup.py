@@ -51,6 +51,9 @@ def promise(client, keys, registry):
     last = None
     for n, day in enumerate(days, start=1):
         last = client.post("/v1/activities", json=shift(n, day), headers=h).json()
+    # Pages read the views as they stand: let them catch up first (the API's reads can
+    # also pass min_position).
+    registry.views.wait_for(last["position"], tuple(registry.runner.projections))
     return last["position"]
 
 
