@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ledger.cleaning import clean_tree
+from ledger.cleaning import Cleaned, clean_tree
 from ledger.domain.plans import MeasureStatus
 from ledger.errors import FieldError, InvalidInput, PersonalDataRejected
 from ledger.rules import sane_date, sane_instant
@@ -71,6 +71,8 @@ class Command(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _clean_at_the_door(cls, data: Any) -> Any:
+        if isinstance(data, Cleaned):  # part of a command that passed the door already
+            return data
         cleaned, problems = clean_tree(data)
         if problems:
             raise ValidationError.from_exception_data(

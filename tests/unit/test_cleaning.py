@@ -137,3 +137,22 @@ def test_screening_reads_hostile_text_in_one_pass(text, refused):
     (ledger/screening.py); a quadratic pattern would take minutes on these."""
     _, problems = clean_tree({"note": text})
     assert bool(problems) is refused
+
+
+def test_a_batch_passes_the_door_once_not_once_more_per_item(monkeypatch):
+    """Items of a batch were cleaned and screened with the batch, under their full paths
+    (``items.3.note``); their own models do not do it again."""
+    import ledger.inputs as inputs
+    from tests.factories import activity
+
+    calls = []
+    real = inputs.clean_tree
+
+    def counting(data, *args, **kwargs):
+        calls.append(1)
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(inputs, "clean_tree", counting)
+    batch = inputs.ActivityBatchIn.model_validate({"items": [activity(n) for n in range(5)]})
+    assert len(batch.items) == 5
+    assert len(calls) == 1
