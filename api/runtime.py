@@ -70,7 +70,7 @@ class Runtime:
         self.views = Views(
             self.ledger, self.registry, self.runner, wait_seconds=settings.read_wait_seconds
         )
-        self.residents = ResidentViews(self.views, self.audit.latest_checkpoint)
+        self.residents = ResidentViews(self.views, self.ideas, self.audit.latest_checkpoint)
         self.seal_wake = threading.Event()
         self.ledger.on_saved(self.runner.wake.set)
         self.ledger.on_saved(self.seal_wake.set)

@@ -159,11 +159,15 @@ class IdeaCommands:
         }
 
     def may_read(self, who: Principal, station: str) -> bool:
-        """The steering group, auditors and administrators read every idea; a partner
-        those for the stations its commitments cover."""
+        readable = self.readable_stations(who)
+        return readable is None or station in readable
+
+    def readable_stations(self, who: Principal) -> frozenset[str] | None:
+        """The stations whose ideas ``who`` reads: every one (``None``) for the steering
+        group, auditors and administrators; a partner those its commitments cover."""
         if who.can(Permission.read_all_ideas):
-            return True
-        return who.actor is not None and station in self.registry.stations_of(who.actor)
+            return None
+        return self.registry.stations_of(who.actor) if who.actor else frozenset()
 
     def _get(self, idea_id: UUID) -> Idea:
         try:

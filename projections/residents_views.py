@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from ledger.access import POLICE, SYSTEM, Detail, Permission, Principal, hidden_actors
 from ledger.domain.ideas import DECIDED
 from ledger.errors import InvalidInput, NotFound
+from ledger.idea_service import IdeaCommands
 from ledger.texts import ERASED
 from projections.results import (
     AnsweringMeasure,
@@ -87,9 +88,11 @@ class ResidentViews:
     def __init__(
         self,
         views: Views,
+        idea_rules: IdeaCommands,
         latest_checkpoint: Callable[[], dict[str, Any] | None],
     ) -> None:
         self.views = views
+        self.idea_rules = idea_rules  # who reads which ideas: one rule, in ledger/
         self.latest_checkpoint = latest_checkpoint
         self.runner = views.runner
         self.texts = views.ledger.texts
@@ -122,9 +125,8 @@ class ResidentViews:
                 query = query.where(t.c.category == category)
             if who is None:
                 query = query.where(t.c.status.in_([s.value for s in DECIDED]))
-            elif not who.can(Permission.read_all_ideas):
-                own = self.registry.stations_of(who.actor) if who.actor else frozenset()
-                query = query.where(t.c.station.in_(sorted(own)))
+            elif (readable := self.idea_rules.readable_stations(who)) is not None:
+                query = query.where(t.c.station.in_(sorted(readable)))
             rows = list(conn.execute(query).mappings())
         found = self.texts.texts(
             ref for r in rows for ref in (r["text_ref"], r["reply_ref"]) if ref

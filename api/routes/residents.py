@@ -36,6 +36,7 @@ from api.schemas import (
     Surveys,
     errors,
 )
+from ledger import receipts
 from ledger.errors import NotFound
 from ledger.inputs import (
     FindingsIn,
@@ -182,8 +183,7 @@ def erase_idea_texts(
     responses=errors(*WRITE),
 )
 def record_survey(request: Request, body: SurveyIn, who: Caller) -> dict[str, Any]:
-    receipts = get_runtime(request).surveys.record(who, [body])
-    return {"created": len(receipts), "results": [r.as_dict() for r in receipts]}
+    return _stored(get_runtime(request).surveys.record(who, [body]))
 
 
 @router.post(
@@ -196,8 +196,7 @@ def record_survey(request: Request, body: SurveyIn, who: Caller) -> dict[str, An
     responses=errors(*WRITE),
 )
 def record_surveys(request: Request, body: SurveyBatchIn, who: Caller) -> dict[str, Any]:
-    receipts = get_runtime(request).surveys.record(who, body.items)
-    return {"created": len(receipts), "results": [r.as_dict() for r in receipts]}
+    return _stored(get_runtime(request).surveys.record(who, body.items))
 
 
 @router.post(
@@ -223,8 +222,11 @@ async def import_surveys(request: Request, who: Caller) -> dict[str, Any]:
     if kind not in ("text/csv", "application/octet-stream"):
         raise StarletteHTTPException(415, "send the file as text/csv")
     items = parse_survey_csv(await request.body())
-    receipts = await run_in_threadpool(get_runtime(request).surveys.record, who, items)
-    return {"created": len(receipts), "results": [r.as_dict() for r in receipts]}
+    return _stored(await run_in_threadpool(get_runtime(request).surveys.record, who, items))
+
+
+def _stored(stored: list[receipts.Receipt]) -> dict[str, Any]:
+    return {"created": len(stored), "results": [r.as_dict() for r in stored]}
 
 
 @router.get(
