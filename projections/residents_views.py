@@ -110,13 +110,21 @@ class ResidentViews:
         status: str | None = None,
         category: str | None = None,
         limit: int = 500,
+        offset: int = 0,
     ) -> Ideas:
-        """Ideas newest first; ``who=None`` is the public: decided ideas only."""
+        """Ideas newest first, a page of ``limit`` from ``offset`` (``next_offset`` says
+        where the next page starts, None at the end); ``who=None`` is the public: decided
+        ideas only."""
         if who is not None:
             who.require(Permission.read)
         with self.runner.engine.connect() as conn:
             t = self.runner.live_tables("ideas", conn).ideas
-            query = select(t).order_by(t.c.submitted_at.desc(), t.c.id).limit(limit)
+            query = (
+                select(t)
+                .order_by(t.c.submitted_at.desc(), t.c.id)
+                .offset(offset)
+                .limit(limit + 1)  # one more: is there a next page?
+            )
             if station:
                 query = query.where(t.c.station == station)
             if status:
@@ -128,10 +136,14 @@ class ResidentViews:
             elif (readable := self.idea_rules.readable_stations(who)) is not None:
                 query = query.where(t.c.station.in_(sorted(readable)))
             rows = list(conn.execute(query).mappings())
+        more = len(rows) > limit
+        rows = rows[:limit]
         found = self.texts.texts(
             ref for r in rows for ref in (r["text_ref"], r["reply_ref"]) if ref
         )
-        return Ideas(items=[_idea(r, found) for r in rows])
+        return Ideas(
+            items=[_idea(r, found) for r in rows], next_offset=offset + limit if more else None
+        )
 
     # -- safety-walk findings -----------------------------------------------------------------
 

@@ -170,6 +170,7 @@ class IdeaItem(TypedDict):
 
 class Ideas(TypedDict):
     items: list[IdeaItem]
+    next_offset: NotRequired[int | None]  # ask again with offset= for the next page
 
 
 class SurveyItem(TypedDict):

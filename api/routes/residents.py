@@ -124,11 +124,15 @@ def list_ideas(
     station: str | None = None,
     status: Annotated[str | None, Query(pattern="^(new|considered|adopted|declined)$")] = None,
     category: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     get_runtime(request).views.wait_for(min_position, ("ideas",))
     return dict(
-        get_runtime(request).residents.ideas(who, station=station, status=status, category=category)
+        get_runtime(request).residents.ideas(
+            who, station=station, status=status, category=category, limit=limit, offset=offset
+        )
     )
 
 

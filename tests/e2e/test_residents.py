@@ -978,3 +978,17 @@ def test_a_police_walks_findings_show_neither_the_walk_nor_its_day_outside_the_p
     assert seen[0]["problem"] == "Mörk gångväg"  # what was found is about a place: shown
     own = client.get("/v1/findings", params=params, headers=police).json()["items"]
     assert own[0]["walk"] == walk["id"]
+
+
+def test_the_idea_list_comes_in_pages_and_says_where_the_next_starts(town, keys: Keys) -> None:
+    client, _ = town
+    sent = [_send(client, text=f"Idé nummer {n} om belysningen") for n in range(5)]
+    h = keys.header("steering")
+    first = client.get(
+        "/v1/ideas", params={"limit": 3, "min_position": sent[-1]["position"]}, headers=h
+    ).json()
+    assert (len(first["items"]), first["next_offset"]) == (3, 3)
+    rest = client.get("/v1/ideas", params={"limit": 3, "offset": 3}, headers=h).json()
+    assert (len(rest["items"]), rest["next_offset"]) == (2, None)
+    seen = {i["id"] for i in first["items"] + rest["items"]}
+    assert seen == {s["id"] for s in sent}  # nothing lost, nothing twice
