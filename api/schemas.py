@@ -329,21 +329,24 @@ _WHY: dict[int, str] = {
     404: "no such thing; another actor's entry answers alike (`not_found`)",
     408: "the body did not arrive in time (`request_timeout`)",
     409: "a conflict: `external_id_conflict`, `version_conflict`, `already_exists`, "
-    "`entry_retracted`, `invalid_transition`",
+    "`entry_retracted`, `invalid_transition`; on a read, an `as_of` before the history the "
+    "views keep (`history_missing`)",
     413: "the body is too large (`body_too_large`)",
     422: "bad input; `errors` names each field and why (`invalid_input`, `invalid_json`, "
     "`personal_data`)",
     415: "the body is neither JSON nor CSV (`unsupported_media_type`)",
     429: "too many requests with this key, or ideas from this address (`rate_limited`); "
     "see Retry-After",
-    503: "the database is unavailable, the views are behind, or too many as-of reads are "
-    "being prepared (`unavailable`, `read_only`, `not_caught_up`); see Retry-After",
+    503: "the database is unavailable, or the views are behind the point asked for "
+    "(`unavailable`, `read_only`, `not_caught_up`); see Retry-After",
     507: "the storage is full (`storage_full`); nothing was stored",
 }
 #: What every authenticated route can answer: a bad key, a flood, the database away, a
 #: bad character in the URL.
 GATE = (401, 422, 429, 503)
 READ = GATE
+#: A read that takes ``as_of``: a point before the history the views keep is 409.
+AS_OF = (*READ, 409)
 BODY = (*GATE, 408, 413)
 WRITE = (*BODY, 403, 409, 507)
 

@@ -84,6 +84,3 @@ class Settings(BaseSettings):
     public_max_body_bytes: int = Field(
         default=16 * 1024, ge=1024, description="body cap for what anyone may send without a key"
     )
-    max_concurrent_as_of: int = Field(
-        default=2, ge=1, le=64, description="as-of reads running at once per process (503 beyond)"
-    )

@@ -1,30 +1,23 @@
-""" "As of": what the views said at a past point in the log.
+""" "As of": which point in the log a reader asks about.
 
-An "as of" answer replays the log from the start up to a position into a private
-in-memory database, with the same projection code as the live tables, and runs
-the same queries on it. A point in time is turned into the position of the last
-event recorded at or before it (binary search over the log: O(log n) reads).
+The views answer "as of" a position from the history each projection keeps beside its
+live tables (``projections.history``), with the same queries as the live read. A point in
+time is turned into the position of the last event recorded at or before it (binary
+search over the log: O(log n) reads).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import datetime
 
 from eventsourcing.persistence import ApplicationRecorder
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
-from ledger.errors import InvalidInput, Unavailable
+from ledger.errors import InvalidInput
 from ledger.rules import FIRST_YEAR, LAST_YEAR, year_in_range
 from projections.events import decode
-from projections.rebuild import REBUILD_PAGE_SIZE
-from projections.runner import ProjectionRunner
 
 AsOf = int | datetime | None
 MAX_POSITION = 2**62
-BUSY_RETRY_SECONDS = 5
 
 
 def parse_as_of(value: str | None) -> AsOf:
@@ -71,62 +64,3 @@ def position_at(recorder: ApplicationRecorder, instant: datetime) -> int:
         else:
             hi = mid - 1
     return lo
-
-
-class AsOfReplays:
-    """Replayed views, keyed by log position: a few kept, a few built at once.
-
-    Building a replay reads the log from the start, so at most ``max_building`` are
-    built at a time in a process; a request beyond that is told to come back
-    (``Unavailable``, 503 with Retry-After) rather than queueing behind the others and
-    stalling every request. Requests for a point being built wait for that build. A
-    replay evicted from the cache is never closed under a reader: it is dropped, and
-    closed once nobody holds it."""
-
-    def __init__(self, recorder: ApplicationRecorder, keep: int = 3, max_building: int = 2) -> None:
-        self.recorder = recorder
-        self.keep = keep
-        self._cache: OrderedDict[int, ProjectionRunner] = OrderedDict()
-        self._building: dict[int, threading.Event] = {}
-        self._slots = threading.BoundedSemaphore(max_building)
-        self._lock = threading.Lock()
-
-    def at(self, position: int) -> ProjectionRunner:
-        while True:
-            with self._lock:
-                runner = self._cache.get(position)
-                if runner is not None:
-                    self._cache.move_to_end(position)
-                    return runner
-                pending = self._building.get(position)
-                if pending is None:
-                    if not self._slots.acquire(blocking=False):
-                        raise Unavailable(
-                            "too many as-of reads are being prepared right now; retry shortly",
-                            retry_after=BUSY_RETRY_SECONDS,
-                        )
-                    done = self._building[position] = threading.Event()
-                    break
-            pending.wait()  # someone else builds this point: wait for it, then look again
-        try:
-            runner = self._build(position)
-            with self._lock:
-                self._cache[position] = runner
-                while len(self._cache) > self.keep:
-                    self._cache.popitem(last=False)
-            return runner
-        finally:
-            with self._lock:
-                del self._building[position]
-            self._slots.release()
-            done.set()
-
-    def _build(self, position: int) -> ProjectionRunner:
-        engine = create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-        runner = ProjectionRunner(self.recorder, engine)
-        runner.exclusive = threading.Lock()
-        for name in runner.projections:
-            runner.catch_up(name, stop=position, page_size=REBUILD_PAGE_SIZE)
-        return runner

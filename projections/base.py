@@ -29,6 +29,9 @@ class Projection(ABC):
     aggregates: ClassVar[tuple[str, ...]]
     #: Full topics read from the log (a filter, so the projection skips the rest cheaply).
     topics: ClassVar[tuple[str, ...]]
+    #: Short names of the tables that keep history for "as of" reads (``as_of``); empty for
+    #: a projection that answers live only.
+    history_tables: ClassVar[frozenset[str]] = frozenset()
 
     def prefix(self, generation: int) -> str:
         return f"proj_{self.name}_g{generation}_"
@@ -40,7 +43,12 @@ class Projection(ABC):
     def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
         """Apply one page of events; runs inside the caller's transaction."""
 
-    def backfill(self, conn: Connection, tables: Tables, created: set[str]) -> None:  # noqa: B027 (optional hook)
+    def backfill(self, conn: Connection, tables: Tables, created: set[str], position: int) -> None:  # noqa: B027 (optional hook)
         """Fill tables (by name in ``created``) that a newer version of the projection added
-        to a generation that already existed. Projections that cannot derive them from their
-        other tables need a rebuild instead."""
+        to a generation that already existed, which stands at ``position``. Projections that
+        cannot derive them from their other tables need a rebuild instead."""
+
+    def as_of(self, conn: Connection, tables: Tables, position: int) -> Tables:
+        """Selectables shaped like ``tables`` as they stood at ``position``, read from the
+        history tables rather than by replaying the log."""
+        raise NotImplementedError(f"{self.name} answers live only")

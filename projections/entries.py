@@ -39,6 +39,7 @@ from sqlalchemy import (
 
 from ledger.storage import bulk_insert
 from ledger.texts import ref_of
+from projections import history
 from projections.base import Projection, Tables
 from projections.events import LogEvent
 from projections.timebox import iso_week, local_day, minutes_between, month
@@ -70,6 +71,7 @@ class EntryProjection(Projection):
     #: Keep weekly totals beside the daily ones: the default weekly summaries then read
     #: one row per (station, week, …) instead of up to seven.
     weekly: ClassVar[bool] = False
+    history_tables = frozenset({"prior", "journal", "daily_snap", "weekly_snap", "snapshots"})
 
     def entry_columns(self) -> list[Column[Any]]:
         raise NotImplementedError
@@ -121,24 +123,78 @@ class EntryProjection(Projection):
         # Promise progress and actor summaries select by (actor, kind) over a day range.
         if "actor" in self.daily_key:
             Index(f"{prefix}daily_actor_kind_day", daily.c.actor, daily.c.kind, daily.c.day)
-        if not self.weekly:
-            return Tables(entries=entries, daily=daily)
-        weekly = Table(
-            f"{prefix}weekly",
+        tables = Tables(entries=entries, daily=daily)
+        if self.weekly:
+            tables.weekly = Table(
+                f"{prefix}weekly",
+                metadata,
+                Column("station", String(64), primary_key=True),
+                Column("week", String(8), primary_key=True),
+                *[Column(k, String(64), primary_key=True) for k in self.daily_key],
+                *[Column(s, Integer, nullable=False) for s in self.daily_sums],
+            )
+        self._define_history(metadata, prefix, tables)
+        return tables
+
+    def _define_history(self, metadata: MetaData, prefix: str, tables: Tables) -> None:
+        """What "as of" reads use instead of replaying the log (``projections.history``)."""
+        # A prior version is keyed by the position that replaced it and the entry.
+        until = Column("until", Integer, primary_key=True)
+        tables.prior = history.copy_table(metadata, f"{prefix}prior", tables.entries, until)
+        journal = tables.journal = Table(
+            f"{prefix}journal",
             metadata,
-            Column("station", String(64), primary_key=True),
-            Column("week", String(8), primary_key=True),
-            *[Column(k, String(64), primary_key=True) for k in self.daily_key],
+            Column("position", Integer, nullable=False),
+            Column("station", String(64), nullable=False),
+            Column("day", Date, nullable=False),
+            *[Column(k, String(64), nullable=False) for k in self.daily_key],
+            Column("week", String(8), nullable=False),
+            Column("month", String(7), nullable=False),
             *[Column(s, Integer, nullable=False) for s in self.daily_sums],
         )
-        return Tables(entries=entries, daily=daily, weekly=weekly)
+        # "As of" reads take the journal's tail by position, for one station or one actor.
+        Index(f"{prefix}journal_station", journal.c.station, journal.c.position)
+        if "actor" in self.daily_key:
+            Index(f"{prefix}journal_actor", journal.c.actor, journal.c.position)
+        for name, live in self._live_totals(tables).items():
+            snap = Column("snap", Integer, primary_key=True)
+            copy = history.copy_table(metadata, f"{prefix}{name}_snap", live, snap)
+            setattr(tables, f"{name}_snap", copy)
+        tables.snapshots = history.snapshots_table(metadata, f"{prefix}snapshots")
 
-    def backfill(self, conn: Connection, tables: Tables, created: set[str]) -> None:
+    def _live_totals(self, tables: Tables) -> dict[str, Table]:
+        return {"daily": tables.daily, **({"weekly": tables.weekly} if self.weekly else {})}
+
+    def _totals(self, tables: Tables) -> dict[str, tuple[Table, Table]]:
+        """Each totals table with its snapshot copies, by name."""
+        return {n: (t, getattr(tables, f"{n}_snap")) for n, t in self._live_totals(tables).items()}
+
+    def as_of(self, conn: Connection, tables: Tables, position: int) -> Tables:
+        """The tables as they stood at ``position``, from the history kept beside them."""
+        found = Tables(entries=history.entries_as_of(tables.entries, tables.prior, position))
+        for name, (live, copy) in self._totals(tables).items():
+            setattr(
+                found,
+                name,
+                history.totals_as_of(
+                    conn, tables.snapshots, name, live, copy, tables.journal, position
+                ),
+            )
+        return found
+
+    def backfill(self, conn: Connection, tables: Tables, created: set[str], position: int) -> None:
         """Fill derived tables that a newer version added to an existing generation: weekly
-        totals are sums of the daily ones, so no replay is needed."""
+        totals are sums of the daily ones, so no replay is needed. History added to a
+        generation starts with a snapshot of where it stands (the runner records that
+        "as of" reads before ``position`` need a rebuild)."""
         weekly = getattr(tables, "weekly", None)
-        if weekly is None or weekly.name not in created:
-            return
+        if weekly is not None and weekly.name in created:
+            self._backfill_weekly(conn, tables, weekly)
+        if tables.snapshots.name in created:
+            for name, (live, copy) in self._totals(tables).items():
+                history.snapshot(conn, tables.snapshots, name, live, copy, position)
+
+    def _backfill_weekly(self, conn: Connection, tables: Tables, weekly: Table) -> None:
         d = tables.daily
         keys = [d.c.station, d.c.week, *[d.c[k] for k in self.daily_key]]
         sums = [func.sum(d.c[s]) for s in self.daily_sums]
@@ -168,21 +224,29 @@ class EntryProjection(Projection):
                 rows[row["id"]] = row
         existing = set(rows)
         deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(self.daily_sums))
+        # What each event changed, kept for "as of" reads (projections.history).
+        changes: dict[tuple[Any, ...], list[int]] = {}
+        prior: list[dict[str, Any]] = []
 
         def contribute(row: dict[str, Any], sign: int) -> None:
             key, values = self.contribution(row)
             acc = deltas[key]
+            change = changes.setdefault(key, [0] * len(values))
             for i, v in enumerate(values):
                 acc[i] += sign * v
+                change[i] += sign * v
 
+        journal: list[dict[str, Any]] = []
         for e in mine:
             entry_id = e.originator_id
             stamp = e.recorded_at
+            changes.clear()
             if e.name == "Recorded":
                 row = self.row_from(e)
                 row.update(id=entry_id, status="active", recorded_at=stamp)
             else:
                 row = rows[entry_id]  # a later event without a Recorded one is a broken log
+                prior.append({**row, "until": e.position})
                 if row["status"] == "active":
                     contribute(row, -1)
                 if e.name == "Corrected":
@@ -199,12 +263,15 @@ class EntryProjection(Projection):
             if row["status"] == "active":
                 contribute(row, +1)
             rows[entry_id] = row
+            journal.extend(self._journal_rows(e.position, changes))
 
         if existing:
             gone = sorted(existing)
             for start in range(0, len(gone), 500):
                 conn.execute(delete(t).where(t.c.id.in_(gone[start : start + 500])))
         bulk_insert(conn, t, [rows[i] for i in ids])
+        bulk_insert(conn, tables.prior, prior)
+        bulk_insert(conn, tables.journal, journal)
         self._apply_deltas(conn, tables.daily, deltas)
         weekly = getattr(tables, "weekly", None)
         if weekly is not None:
@@ -216,6 +283,25 @@ class EntryProjection(Projection):
                 for i, v in enumerate(values):
                     acc[i] += v
             self._apply_deltas(conn, weekly, by_week, period="week")
+        last = max(e.position for e in events)
+        history.after_page(conn, tables.snapshots, self._totals(tables), last, len(journal))
+
+    def _journal_rows(
+        self, position: int, changes: dict[tuple[Any, ...], list[int]]
+    ) -> list[dict[str, Any]]:
+        """One journal row per bucket an event changed (a correction within one bucket
+        that changes nothing writes none)."""
+        out = []
+        for (station, day, *rest), values in changes.items():
+            if not any(values):
+                continue
+            week, month = _week_and_month(day)
+            row = {"position": position, "station": station, "day": day}
+            row.update(zip(self.daily_key, rest, strict=True))
+            row.update(week=week, month=month)
+            row.update(zip(self.daily_sums, values, strict=True))
+            out.append(row)
+        return out
 
     def _apply_deltas(
         self,

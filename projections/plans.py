@@ -8,11 +8,14 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
     insert,
+    literal,
+    or_,
     select,
     update,
 )
@@ -22,7 +25,11 @@ from projections.events import LogEvent
 
 
 class ActionPlanProjection(Projection):
+    """Measures are few and change rarely, so their history is every version of every
+    measure (``since`` → ``until`` positions) and the position each link was made at."""
+
     name = "action_plans"
+    history_tables = frozenset({"measure_versions", "link_versions"})
     aggregates = ("ActionPlan",)
     topics = tuple(
         f"ledger.domain.plans:ActionPlan.{n}"
@@ -62,10 +69,67 @@ class ActionPlanProjection(Projection):
             Column("code", String(64), primary_key=True),
             Column("source", String(120), primary_key=True),
         )
-        return Tables(plans=plans, measures=measures, links=links)
+        versions = Table(
+            f"{prefix}measure_versions",
+            metadata,
+            Column("since", Integer, primary_key=True),
+            *[Column(c.name, c.type, primary_key=c.primary_key) for c in measures.columns],
+            Column("until", Integer),
+        )
+        link_versions = Table(
+            f"{prefix}link_versions",
+            metadata,
+            Column("since", Integer, nullable=False),
+            *[Column(c.name, c.type, primary_key=True) for c in links.columns],
+        )
+        return Tables(
+            plans=plans,
+            measures=measures,
+            links=links,
+            measure_versions=versions,
+            link_versions=link_versions,
+        )
 
-    def backfill(self, conn: Connection, tables: Tables, created: set[str]) -> None:
-        """Nothing to fill: ``MeasureLinked`` events arrived with the links table."""
+    def backfill(self, conn: Connection, tables: Tables, created: set[str], position: int) -> None:
+        """``MeasureLinked`` events arrived with the links table, so it needs nothing.
+        History added to a generation starts with the measures as they stand (the runner
+        records that "as of" reads before ``position`` need a rebuild)."""
+        if tables.measure_versions.name in created:
+            self._version_all(conn, tables, position, tables.measures.select())
+        if tables.link_versions.name in created:
+            columns = [c.name for c in tables.links.columns]
+            conn.execute(
+                insert(tables.link_versions).from_select(
+                    ["since", *columns], select(literal(position, Integer), *tables.links.columns)
+                )
+            )
+
+    def _version_all(self, conn: Connection, tables: Tables, position: int, rows: Any) -> None:
+        """Record the measures ``rows`` selects as versions current from ``position``."""
+        source = rows.subquery()
+        columns = [c.name for c in tables.measures.columns]
+        conn.execute(
+            insert(tables.measure_versions).from_select(
+                ["since", *columns],
+                select(literal(position, Integer), *[source.c[c] for c in columns]),
+            )
+        )
+
+    def as_of(self, conn: Connection, tables: Tables, position: int) -> Tables:
+        """Measures and links as they stood at ``position``."""
+        v, lv = tables.measure_versions, tables.link_versions
+        columns = [c.name for c in tables.measures.columns]
+        measures = (
+            select(*[v.c[c] for c in columns])
+            .where(v.c.since <= position, or_(v.c.until.is_(None), v.c.until > position))
+            .subquery(tables.measures.name)
+        )
+        links = (
+            select(*[lv.c[c.name] for c in tables.links.columns])
+            .where(lv.c.since <= position)
+            .subquery(tables.links.name)
+        )
+        return Tables(measures=measures, links=links)
 
     def apply(self, conn: Connection, tables: Tables, events: list[LogEvent]) -> None:
         from datetime import date
@@ -110,11 +174,11 @@ class ActionPlanProjection(Projection):
                         "rationale": e.data.get("rationale"),
                     },
                 )
+                self._new_version(conn, tables, e.position, plan_id, e.data["code"])
             elif e.name == "MeasureLinked":
-                conn.execute(
-                    insert(tables.links),
-                    {"plan_id": plan_id, "code": e.data["code"], "source": e.data["source"]},
-                )
+                link = {"plan_id": plan_id, "code": e.data["code"], "source": e.data["source"]}
+                conn.execute(insert(tables.links), link)
+                conn.execute(insert(tables.link_versions), {**link, "since": e.position})
             elif e.name == "MeasureStatusChanged":
                 m = tables.measures
                 conn.execute(
@@ -122,3 +186,18 @@ class ActionPlanProjection(Projection):
                     .where(m.c.plan_id == plan_id, m.c.code == e.data["code"])
                     .values(status=e.data["status"], updated_at=e.recorded_at)
                 )
+                self._new_version(conn, tables, e.position, plan_id, e.data["code"])
+
+    def _new_version(
+        self, conn: Connection, tables: Tables, position: int, plan_id: str, code: str
+    ) -> None:
+        """Close the measure's current version and record the one it has now."""
+        v, m = tables.measure_versions, tables.measures
+        conn.execute(
+            update(v)
+            .where(v.c.plan_id == plan_id, v.c.code == code, v.c.until.is_(None))
+            .values(until=position)
+        )
+        self._version_all(
+            conn, tables, position, select(m).where(m.c.plan_id == plan_id, m.c.code == code)
+        )

@@ -87,6 +87,15 @@ parked = Table(
     Column("parked_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False),
 )
+#: Where a generation's "as of" history starts, when it was added to a generation that was
+#: already filled (an upgrade); absent = from the start of the log.
+history_start = Table(
+    "trygg_projection_history_start",
+    meta,
+    Column("name", String(64), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
 #: How many parked positions a status lists (the count is always whole).
 LISTED_PARKED = 100
 
@@ -175,9 +184,6 @@ class ProjectionRunner:
         self._metadata: dict[tuple[str, int], MetaData] = {}
         self._failed_until: dict[str, float] = {}
         self.wake = threading.Event()
-        #: Set for a runner whose tables live on one shared connection (an "as of"
-        #: replay): readers take it so that only one uses the connection at a time.
-        self.exclusive: threading.Lock | None = None
         self.ensure()
 
     # -- schema -----------------------------------------------------------------------------
@@ -204,14 +210,18 @@ class ProjectionRunner:
             projection = self.projections[name]
             tables = projection.define(metadata, projection.prefix(generation))
             if create:
-                self._create(projection, metadata, tables)
+                self._create(projection, metadata, tables, generation)
             self._metadata[key] = metadata
             self._tables[key] = tables
         return self._tables[key]
 
-    def _create(self, projection: Projection, metadata: MetaData, tables: Tables) -> None:
+    def _create(
+        self, projection: Projection, metadata: MetaData, tables: Tables, generation: int
+    ) -> None:
         """Create what is missing of one generation, in one transaction; a table added to a
-        generation that existed before is filled by the projection's ``backfill``."""
+        generation that existed before is filled by the projection's ``backfill``. History
+        tables added so cannot know what came before: "as of" reads start where they were
+        added (``history_start``) until a rebuild."""
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
@@ -221,7 +231,15 @@ class ProjectionRunner:
                         return
                     metadata.create_all(conn)
                     if len(created) < len(tables.all()):
-                        projection.backfill(conn, tables, created)
+                        position = self.position(projection.name, generation, conn)
+                        projection.backfill(conn, tables, created, position)
+                        added = {getattr(tables, n).name for n in projection.history_tables}
+                        if position and created & added:
+                            conn.execute(
+                                insert(history_start).values(
+                                    name=projection.name, generation=generation, position=position
+                                )
+                            )
                     return
             except sqlalchemy.exc.DatabaseError:
                 if attempt:  # another process created them first: they exist now
@@ -234,6 +252,11 @@ class ProjectionRunner:
             conn.execute(
                 delete(parked).where(parked.c.name == name, parked.c.generation == generation)
             )
+            conn.execute(
+                delete(history_start).where(
+                    history_start.c.name == name, history_start.c.generation == generation
+                )
+            )
         del self._tables[(name, generation)]
         del tables
 
@@ -245,6 +268,19 @@ class ProjectionRunner:
 
     def live_tables(self, name: str, conn: Connection | None = None) -> Tables:
         return self.tables(name, self.live_generation(name, conn))
+
+    def history_since(self, name: str, conn: Connection) -> int:
+        """The first position the live generation of ``name`` can answer "as of" (0 = all)."""
+        found = conn.execute(
+            select(history_start.c.position)
+            .join(
+                live,
+                (live.c.name == history_start.c.name)
+                & (live.c.generation == history_start.c.generation),
+            )
+            .where(history_start.c.name == name)
+        ).scalar()
+        return int(found or 0)
 
     # -- applying the log -------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The read side's service: who may see what, fresh enough, live or "as of".
 
 Each method takes the caller's ``Principal`` and answers from the live
-projection tables, or — given ``as_of`` — from a replay of the log up to then.
+projection tables, or — given ``as_of`` — from the history kept beside them
+(``projections.history``), with the same queries.
 ``wait_for`` gives read-your-writes: a write returns its position, and a read
 with ``min_position`` waits (bounded) until the views have caught up to it.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -18,12 +18,12 @@ from sqlalchemy import Connection
 
 from ledger.access import SYSTEM, Detail, Permission, Principal, Role, hidden_actors, may_see
 from ledger.application import Ledger
-from ledger.errors import Forbidden, InvalidInput, Unavailable
+from ledger.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from ledger.registry_service import RegistryCommands
 from ledger.rules import OUT_OF_RANGE, year_in_range
 from ledger.texts import REF_KEY
 from projections import queries
-from projections.asof import AsOf, AsOfReplays, position_at
+from projections.asof import AsOf, position_at
 from projections.base import Tables
 from projections.feed import feed
 from projections.results import EntryPage, Feed, Measures, Progress, Situation, Summary
@@ -33,6 +33,12 @@ from projections.timebox import LOCAL, whole_periods
 
 class NotCaughtUp(Unavailable):
     code = "not_caught_up"
+
+
+class HistoryMissing(Conflict):
+    """An "as of" point before the history a view keeps (added by an upgrade)."""
+
+    code = "history_missing"
 
 
 def check_range(start: date | None, end: date | None) -> None:
@@ -62,9 +68,6 @@ class Views:
         self.ledger = ledger
         self.registry = registry
         self.runner = runner
-        self.replays = AsOfReplays(
-            ledger.recorder, max_building=ledger.settings.max_concurrent_as_of
-        )
         self.wait_seconds = wait_seconds
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -91,10 +94,10 @@ class Views:
             self.runner.wake.set()
             time.sleep(0.02)
 
-    def resolve(self, as_of: AsOf) -> tuple[ProjectionRunner, int | None, date]:
-        """The runner to read from, the position it stands at (None = live), and "today"."""
+    def resolve(self, as_of: AsOf) -> tuple[int | None, date]:
+        """The position a read stands at (None = live), and "today" as it was then."""
         if as_of is None:
-            return self.runner, None, self.clock().astimezone(LOCAL).date()
+            return None, self.clock().astimezone(LOCAL).date()
         if isinstance(as_of, datetime):
             if as_of.tzinfo is None:
                 raise InvalidInput.one("as_of", "a timestamp needs a UTC offset")
@@ -105,7 +108,7 @@ class Views:
                 raise InvalidInput.one("as_of", "a position must be between 0 and 2**62")
             position = min(as_of, self.ledger.last_position())
             today = self._time_of(position).astimezone(LOCAL).date()
-        return self.replays.at(position), position, today
+        return position, today
 
     def _time_of(self, position: int) -> datetime:
         if position == 0:
@@ -123,20 +126,34 @@ class Views:
         fn: Callable[[Connection, Tables, date], R],
         also: str | None = None,
     ) -> R:
-        """``fn`` on the live tables of projection ``name`` (and those of ``also``, as
-        ``<also>_<table>``), or on a replay "as of"; the answer says which position it
-        stands at (``as_of_position``, None = live)."""
+        """``fn`` on the tables of projection ``name`` (and those of ``also``, as
+        ``<also>_<table>``), live or as they stood "as of"; the answer says which position
+        it stands at (``as_of_position``, None = live)."""
         who.require(Permission.read)
-        runner, position, today = self.resolve(as_of)
-        # A replay is one in-memory connection: one reader at a time.
-        with runner.exclusive or nullcontext(), runner.engine.connect() as conn:
-            tables = runner.live_tables(name, conn)
+        position, today = self.resolve(as_of)
+        names = (name,) if also is None else (name, also)
+        if position is not None:
+            self.wait_for(position, names)  # the history must have reached the point asked
+        with self.runner.engine.connect() as conn:
+            tables = self._tables(name, conn, position)
             if also is not None:
-                more = vars(runner.live_tables(also, conn))
+                more = vars(self._tables(also, conn, position))
                 tables = Tables(**vars(tables), **{f"{also}_{k}": v for k, v in more.items()})
             result = fn(conn, tables, today)
         result["as_of_position"] = position
         return result
+
+    def _tables(self, name: str, conn: Connection, position: int | None) -> Tables:
+        tables = self.runner.live_tables(name, conn)
+        if position is None:
+            return tables
+        since = self.runner.history_since(name, conn)
+        if position < since:
+            raise HistoryMissing(
+                f"the {name} views keep history from log position {since}, where it was "
+                f"added to them; `trygg rebuild {name}` gives them the whole log"
+            )
+        return self.runner.projections[name].as_of(conn, tables, position)
 
     # -- views ------------------------------------------------------------------------------
 

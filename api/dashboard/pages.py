@@ -25,7 +25,7 @@ STATUSES = tuple(Status)
 def common(ctx: Ctx) -> dict[str, Any]:
     position = None
     if ctx.as_of is not None:
-        position = ctx.memo("position", lambda: ctx.views.resolve(ctx.as_of)[1])
+        position = ctx.memo("position", lambda: ctx.views.resolve(ctx.as_of)[0])
     return {
         "ctx": ctx,
         "promise": ctx.promise,

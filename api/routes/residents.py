@@ -332,7 +332,7 @@ def list_findings(
     tags=["residents"],
     operation_id="publicCheckpoint",
     summary="The latest signed checkpoint note, as text (no key)",
-    response_class=PlainTextResponse,
+    # Not response_class=PlainTextResponse: that would document the JSON errors as text.
     responses={200: {"content": {"text/plain": {}}}, **errors(404, 422, 503)},
 )
 def public_checkpoint(request: Request) -> PlainTextResponse:

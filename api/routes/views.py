@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import Caller, ViewsDep
 from api.schemas import (
+    AS_OF,
     READ,
     EntryPage,
     Feed,
@@ -83,7 +84,7 @@ def _activity_summary(
     response_model=Summary,
     response_model_exclude_unset=True,
     operation_id="stationSummary",
-    responses=errors(*READ, 403, 404),
+    responses=errors(*AS_OF, 403, 404),
     summary="Activities per period, actor and kind at one station",
 )
 def station_summary(
@@ -97,7 +98,7 @@ def station_summary(
     response_model=Summary,
     response_model_exclude_unset=True,
     operation_id="actorSummary",
-    responses=errors(*READ, 403, 404),
+    responses=errors(*AS_OF, 403, 404),
     summary="Activities per period, station and kind of one actor",
 )
 def actor_summary(code: str, who: Caller, views: ViewsDep, query: SummaryParams) -> results.Summary:
@@ -108,7 +109,7 @@ def actor_summary(code: str, who: Caller, views: ViewsDep, query: SummaryParams)
     "/promises/{promise}/progress",
     response_model=Progress,
     operation_id="promiseProgress",
-    responses=errors(*READ, 404),
+    responses=errors(*AS_OF, 404),
     summary="Promised vs delivered, per commitment and station",
 )
 def promise_progress(
@@ -129,7 +130,7 @@ def promise_progress(
     "/situation",
     response_model=Situation,
     operation_id="situation",
-    responses=errors(*READ, 404),
+    responses=errors(*AS_OF, 404),
     summary="The lägesbild: observations per station, week and category",
 )
 def situation(
@@ -150,7 +151,7 @@ def situation(
     "/action-plans/measures",
     response_model=Measures,
     operation_id="listMeasures",
-    responses=errors(*READ, 404),
+    responses=errors(*AS_OF, 404),
     summary="Measures of every action plan, with overdue flags",
 )
 def measures(

@@ -110,7 +110,9 @@ def test_the_contract_names_operations_and_only_the_errors_each_route_can_give(c
     }
     assert {"recordActivity", "stationSummary", "promiseProgress", "auditLog"} <= set(operations)
     assert all("_v1_" not in name for name in operations)  # not the framework's ids
-    assert "409" not in operations["stationSummary"][2]
+    assert "413" not in operations["stationSummary"][2]  # a read has no body
+    assert "409" in operations["stationSummary"][2]  # an as_of before the history kept
+    assert "409" not in operations["listStations"][2]
     assert "404" not in operations["listStations"][2]
     assert {"200", "201", "409", "413"} <= operations["recordActivity"][2]
     ok = spec["paths"]["/v1/activities"]["post"]["responses"]["200"]

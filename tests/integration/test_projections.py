@@ -19,7 +19,7 @@ from ledger.inputs import (
 )
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
-from projections.views import Views
+from projections.views import HistoryMissing, Views
 from tests import reference
 
 HOSTS = Principal("k", Role.partner, "vasttrafik")
@@ -438,6 +438,53 @@ def test_as_of_a_time_uses_the_last_event_recorded_by_then(scenario, registry):
         views.station_summary(STEERING, "lerum", as_of=datetime(2000, 1, 1, tzinfo=UTC))["rows"]
         == []
     )
+
+
+def test_as_of_measures_show_each_status_as_it_stood(scenario, registry):
+    views, _ = scenario
+    items = views.measures(STEERING, station="lerum")["items"]
+    plan_id = items[0]["plan_id"]
+    log = registry.ledger.recorder
+    done_at = next(
+        n.id for n in log.select_notifications(start=1, limit=10_000) if "MeasureStatus" in n.topic
+    )
+    before = views.measures(STEERING, station="lerum", as_of=done_at - 1)["items"]
+    assert {m["code"]: m["status"] for m in before} == {
+        "m1": "planned",
+        "m2": "planned",
+        "m3": "planned",
+    }
+    after = views.measures(STEERING, station="lerum", as_of=done_at)["items"]
+    assert {m["code"]: m["status"] for m in after} == {
+        "m1": "planned",
+        "m2": "planned",
+        "m3": "done",
+    }
+    assert all(m["plan_id"] == plan_id for m in after)
+    # Before the plan was made there were no measures at all.
+    assert views.measures(STEERING, as_of=1)["items"] == []
+
+
+def test_history_added_to_an_existing_generation_answers_from_there_on(scenario, registry):
+    """An upgrade adds the history tables to a filled generation: "as of" reads from that
+    point answer, earlier ones say so (409 history_missing) until a rebuild."""
+    views, _ = scenario
+    runner = views.runner
+    generation = runner.live_generation("activities")
+    tables = runner.live_tables("activities")
+    expected = views.station_summary(STEERING, "lerum")
+    head = runner.position("activities", generation)
+    for name in ("prior", "journal", "daily_snap", "weekly_snap", "snapshots"):
+        getattr(tables, name).drop(registry.engine)
+    fresh = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=4)
+    fresh.tables("activities", generation)
+    again = Views(registry.ledger, registry.registry, fresh, clock=views.clock)
+    now = again.station_summary(STEERING, "lerum", as_of=head)
+    assert now["rows"] == expected["rows"]
+    with pytest.raises(HistoryMissing):
+        again.station_summary(STEERING, "lerum", as_of=head - 1)
+    rebuild(fresh, "activities", grace_seconds=0)
+    assert again.station_summary(STEERING, "lerum", as_of=head - 1)["as_of_position"] == head - 1
 
 
 def test_an_event_a_projection_cannot_apply_is_parked_and_the_rest_applied(registry, monkeypatch):
