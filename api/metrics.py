@@ -134,6 +134,18 @@ def metrics(request: Request) -> PlainTextResponse:
         "# TYPE trygg_jobs_leader gauge",
         f"trygg_jobs_leader {1 if runtime.leading.is_set() else 0}",
     ]
+    grouped = runtime.entries.group.stats
+    lines += [
+        "# HELP trygg_group_commit_transactions_total Transactions that stored single entries.",
+        "# TYPE trygg_group_commit_transactions_total counter",
+        f"trygg_group_commit_transactions_total {grouped.transactions}",
+        "# HELP trygg_group_commit_writes_total Single entries stored through group commit.",
+        "# TYPE trygg_group_commit_writes_total counter",
+        f"trygg_group_commit_writes_total {grouped.writes}",
+        "# HELP trygg_group_commit_split_total Groups retried write by write after a failure.",
+        "# TYPE trygg_group_commit_split_total counter",
+        f"trygg_group_commit_split_total {grouped.split}",
+    ]
     witnessing = runtime.audit.witnesses.status(latest)
     lines += [
         "# HELP trygg_witnesses_configured Witnesses in TRYGG_WITNESSES.",

@@ -38,6 +38,7 @@ from ledger.errors import (
     NotFound,
     VersionConflict,
 )
+from ledger.group_commit import GroupCommit
 from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, CorrectionIn, ErasureIn, ObservationIn, RetractionIn, parse
 from ledger.receipts import (
@@ -63,6 +64,8 @@ from ledger.texts import (
 )
 
 EntryIn = ActivityIn | ObservationIn
+#: One write waiting for a group commit: its events and their texts.
+Pending = tuple[list[Any], list[TextRow]]
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,10 @@ class EntryCommands:
     def __init__(self, app: Ledger, registry: RegistryCommands) -> None:
         self.app = app
         self.registry = registry
+        #: Single entries recorded at the same time share a transaction (ledger.group_commit).
+        self.group: GroupCommit[Pending, list[Recording[UUID]]] = GroupCommit(
+            self._append_many, lambda p: self._append(*p), app.settings.group_commit_max
+        )
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -129,7 +136,7 @@ class EntryCommands:
         entry_id = kind.entry_id(actor, entry)
         event, texts = _sealed_recorded(kind, entry_id, actor, entry, digest)
         try:
-            recordings = self._append([event], texts)
+            recordings = self._append_single([event], texts)
         except IntegrityError:
             return self._replay_receipt(entry_id, digest, entry)
         return _receipt(recordings[0])
@@ -343,6 +350,23 @@ class EntryCommands:
         return list(self.app.texts.reveal_many(history))
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _append_single(self, events: list[Any], texts: list[TextRow]) -> list[Recording[UUID]]:
+        if self.group.max_group <= 1:
+            return self._append(events, texts)
+        return self.group.submit((events, texts))
+
+    def _append_many(self, pending: Sequence[Pending]) -> list[list[Recording[UUID]]]:
+        """Several single entries in one transaction; each gets its own recordings back."""
+        recordings = self._append(
+            [e for events, _ in pending for e in events],
+            [t for _, texts in pending for t in texts],
+        )
+        out, start = [], 0
+        for events, _ in pending:
+            out.append(recordings[start : start + len(events)])
+            start += len(events)
+        return out
 
     def _append(self, events: list[Any], texts: list[TextRow]) -> list[Recording[UUID]]:
         """Store new entries' first events and their texts in one transaction and tell the

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         le=100_000,
         description="ideas one client address may send an hour; 0 = off",
     )
+    group_commit_max: int = Field(
+        default=64,
+        ge=1,
+        le=1_000,
+        description="single writes that may share one transaction when they arrive together; "
+        "1 = a transaction each",
+    )
     public_max_body_bytes: int = Field(
         default=16 * 1024, ge=1024, description="body cap for what anyone may send without a key"
     )

@@ -14,12 +14,12 @@ additions (incremental processing and a rebuild give identical numbers).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import orjson
 from sqlalchemy import (
     Column,
     Connection,
@@ -51,6 +51,13 @@ def _iso(day: date | str) -> str:
     """Days travel as ISO strings inside a projection (bucket keys must compare equal
     whether a row came from an event or from the table; SQLite returns them as dates)."""
     return day if isinstance(day, str) else day.isoformat()
+
+
+def details_json(details: Any) -> str:
+    """The ``details`` column: the object as sorted, compact JSON. orjson, because
+    re-encoding details with ``json.dumps`` was 9 % of a rebuild (benchmarks/NOTES.md);
+    readers parse it, so rows written before (``json.dumps``'s spacing) read the same."""
+    return orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode()
 
 
 @lru_cache(maxsize=4096)
@@ -252,7 +259,7 @@ class EntryProjection(Projection):
                 if e.name == "Corrected":
                     for field, value in e.data["changes"].items():
                         if field == "details":
-                            value = json.dumps(value, sort_keys=True)
+                            value = details_json(value)
                         elif field == "note":
                             value = ref_of(value)
                         row[field] = value
@@ -371,7 +378,7 @@ class ActivityProjection(EntryProjection):
             "started_at": d["started_at"],
             "ended_at": d["ended_at"],
             "staff_count": d["staff_count"],
-            "details": json.dumps(d["details"], sort_keys=True),
+            "details": details_json(d["details"]),
             "note": ref_of(d["note"]),
         }
 

@@ -10,8 +10,8 @@ Totals tables (daily, weekly) keep two things beside them:
 The totals as of position ``p`` are the newest snapshot at or before ``p`` plus the journal
 rows after it, up to ``p``. Neither part is ever larger than the table itself, whatever the
 order in which events arrive, so an "as of" read costs a bounded multiple of the live read.
-Each snapshot is paid for by as many journal rows, so the history stays proportional to the
-log (at most twice the journal).
+Each snapshot is paid for by as many journal rows, so the snapshots of each totals table hold
+at most as many rows as the journal: the history stays proportional to the log.
 
 Entries keep their **prior** versions: a row replaced by a later event is kept with the
 position that replaced it (``until``). The entries as of ``p`` are the current rows last

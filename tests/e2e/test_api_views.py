@@ -188,6 +188,7 @@ def test_metrics_expose_requests_and_ledger_health(client, keys):
     assert 'trygg_projection_lag{projection="activities"}' in body
     assert "trygg_log_head_position " in body
     assert "trygg_seal_lag " in body
+    assert "trygg_group_commit_writes_total 1" in body  # the one single POST
 
 
 def test_the_feed_follows_accepted_events_in_order(client, keys):

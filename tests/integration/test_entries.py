@@ -1,5 +1,7 @@
 """The ledger service on a real database (SQLite and PostgreSQL)."""
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -96,6 +98,57 @@ def test_concurrent_retries_store_exactly_one_event(registry):
     assert sum(r.created for r in receipts) == 1
     assert len({(r.id, r.position) for r in receipts}) == 1
     assert log_length(registry) == before + 1
+
+
+def test_group_commit_keeps_each_writes_own_answer_under_racing_retries(registry, monkeypatch):
+    """Issue #13: single writes that arrive together share one transaction. Retries of a
+    new entry, reuses of a stored entry's external_id for other content and new entries race
+    in the same groups: the retried entry is stored once and every retry gets its receipt,
+    each reuse alone gets 409, and the new entries are all stored."""
+    stored = record(registry, activity(20))
+    put = registry.ledger.events.put
+    first_commit = threading.Event()
+
+    def slow_put(events, **kwargs):
+        # The first transaction waits, so that the racing writes queue up behind it.
+        if not first_commit.is_set():
+            first_commit.set()
+            time.sleep(0.2)
+        return put(events, **kwargs)
+
+    monkeypatch.setattr(registry.ledger.events, "put", slow_put)
+    before = log_length(registry)
+    writes = [("retry", activity(1))] * 8
+    writes += [("reuse", activity(20, staff_count=9))] * 2
+    writes += [("new", activity(n)) for n in range(2, 12)]
+    start = threading.Barrier(len(writes))
+
+    def write(kind_and_body):
+        _, body = kind_and_body
+        start.wait()
+        try:
+            return record(registry, body)
+        except ExternalIdConflict as conflict:
+            return conflict
+
+    with ThreadPoolExecutor(len(writes)) as pool:
+        answers = list(pool.map(write, writes))
+    by_kind = {}
+    for (kind, _), answer in zip(writes, answers, strict=True):
+        by_kind.setdefault(kind, []).append(answer)
+    retries = by_kind["retry"]
+    assert sum(r.created for r in retries) == 1
+    assert len({(r.id, r.position) for r in retries}) == 1
+    assert all(isinstance(r, ExternalIdConflict) for r in by_kind["reuse"])
+    assert registry.entries.get_entry(ACTIVITY, HOSTS, stored.id).version == 1
+    new = by_kind["new"]
+    assert all(r.created for r in new)
+    assert len({r.position for r in new}) == len(new)
+    assert log_length(registry) == before + 1 + len(new)
+    group = registry.entries.group.stats
+    assert group.largest > 1  # some writes did share a transaction
+    assert group.split >= 1  # a group with a duplicate was retried write by write
+    assert group.transactions < len(writes)
 
 
 @pytest.mark.parametrize(
