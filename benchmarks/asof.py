@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from api.demo import ALL
 from api.runtime import Runtime
 from benchmarks import data
+from benchmarks.b_reads import latencies
 from benchmarks.env import DEFAULT_PG_URL, log, median, target
 from ledger.access import Principal, Role
 from projections.rebuild import rebuild
@@ -31,15 +32,6 @@ from projections.runner import ProjectionRunner
 from projections.views import Views
 
 STEERING = Principal("bench", Role.steering)
-
-
-def _timed(call: Any, n: int) -> list[float]:
-    out = []
-    for i in range(n):
-        start = time.perf_counter()
-        call(i)
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def _history_rows(runner: ProjectionRunner) -> dict[str, int]:
@@ -82,15 +74,13 @@ def measure(system: Runtime, reads: int, seed: int) -> dict[str, Any]:
     def asof_progress(_i: int) -> None:
         views.promise_progress(STEERING, data.PROMISE, as_of=next(asked))
 
-    for call in (live_summary, live_progress):  # warm caches and the connection pool
-        _timed(call, 5)
     out: dict[str, Any] = {"events": head}
     for name, live, asof, n in (
         ("summary", live_summary, asof_summary, reads),
         ("progress", live_progress, asof_progress, max(reads // 5, 10)),
     ):
-        live_ms = median(_timed(live, n)) * 1000
-        asof_ms = median(_timed(asof, n)) * 1000
+        live_ms = median(latencies(live, n)) * 1000
+        asof_ms = median(latencies(asof, n)) * 1000
         out[name] = {"live_ms": live_ms, "as_of_ms": asof_ms, "ratio": asof_ms / live_ms}
         log(
             f"  {name}: live {live_ms:.2f} ms, as of {asof_ms:.2f} ms, ratio {asof_ms / live_ms:.2f}"

@@ -17,7 +17,7 @@ from benchmarks.env import Config, Target, log, median, percentile
 from benchmarks.server import server, wait_idle
 
 
-def _latencies(call: Any, n: int) -> list[float]:
+def latencies(call: Any, n: int) -> list[float]:
     for _ in range(min(20, n)):
         call(0)
     out = []
@@ -73,9 +73,9 @@ def run(t: Target, cfg: Config, system: Runtime, keys: data.Keys) -> dict[str, A
             raw.execute(sql, (ALL[i % len(ALL)],)).fetchall()
 
         for _ in range(cfg.runs):
-            runs["station"].append(_stats(_latencies(station, cfg.read_requests)))
-            runs["promise"].append(_stats(_latencies(promise, cfg.read_requests)))
-            runs["raw"].append(_stats(_latencies(raw_summary, cfg.read_requests)))
+            runs["station"].append(_stats(latencies(station, cfg.read_requests)))
+            runs["promise"].append(_stats(latencies(promise, cfg.read_requests)))
+            runs["raw"].append(_stats(latencies(raw_summary, cfg.read_requests)))
             log(
                 f"  reads: station summary p50 {runs['station'][-1]['p50_ms']:.2f} ms, "
                 f"promise progress p50 {runs['promise'][-1]['p50_ms']:.2f} ms, "
