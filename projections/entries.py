@@ -167,6 +167,10 @@ class EntryProjection(Projection):
             snap = Column("snap", Integer, primary_key=True)
             copy = history.copy_table(metadata, f"{prefix}{name}_snap", live, snap)
             setattr(tables, f"{name}_snap", copy)
+        if "actor" in self.daily_key:
+            # Promise progress reads one actor's kind over a day range, as on the live table.
+            c = tables.daily_snap.c
+            Index(f"{prefix}daily_snap_actor_kind_day", c.snap, c.actor, c.kind, c.day)
         tables.snapshots = history.snapshots_table(metadata, f"{prefix}snapshots")
 
     def _live_totals(self, tables: Tables) -> dict[str, Table]:
