@@ -74,6 +74,9 @@ class EntryProjection(Projection):
     time_field: ClassVar[str]
     #: (key columns beyond station/day, summed columns) of the daily table.
     daily_key: ClassVar[tuple[str, ...]]
+    #: The daily table's own name (a new name when its key changes: an existing generation
+    #: then gets the new table filled by ``backfill`` rather than a wrong old one).
+    daily_name: ClassVar[str] = "daily"
     daily_sums: ClassVar[tuple[str, ...]]
     #: Keep weekly totals beside the daily ones: the default weekly summaries then read
     #: one row per (station, week, …) instead of up to seven.
@@ -117,7 +120,7 @@ class EntryProjection(Projection):
         Index(f"{prefix}entries_station_day", entries.c.station, entries.c.day)
         Index(f"{prefix}entries_actor_day", entries.c.actor, entries.c.day)
         daily = Table(
-            f"{prefix}daily",
+            f"{prefix}{self.daily_name}",
             metadata,
             Column("station", String(64), primary_key=True),
             Column("day", Date, primary_key=True),
@@ -127,9 +130,10 @@ class EntryProjection(Projection):
             *[Column(s, Integer, nullable=False) for s in self.daily_sums],
         )
         Index(f"{prefix}daily_day", daily.c.day)
-        # Promise progress and actor summaries select by (actor, kind) over a day range.
+        # Promise progress and actor summaries select by actor (and kind) over a day range.
         if "actor" in self.daily_key:
-            Index(f"{prefix}daily_actor_kind_day", daily.c.actor, daily.c.kind, daily.c.day)
+            by = [daily.c[k] for k in ("actor", "kind") if k in self.daily_key]
+            Index(f"{prefix}{self.daily_name}_actor_day", *by, daily.c.day)
         tables = Tables(entries=entries, daily=daily)
         if self.weekly:
             tables.weekly = Table(
@@ -170,7 +174,8 @@ class EntryProjection(Projection):
         if "actor" in self.daily_key:
             # Promise progress reads one actor's kind over a day range, as on the live table.
             c = tables.daily_snap.c
-            Index(f"{prefix}daily_snap_actor_kind_day", c.snap, c.actor, c.kind, c.day)
+            by = [c[k] for k in ("actor", "kind") if k in self.daily_key]
+            Index(f"{prefix}daily_snap_actor_day", c.snap, *by, c.day)
         tables.snapshots = history.snapshots_table(metadata, f"{prefix}snapshots")
 
     def _live_totals(self, tables: Tables) -> dict[str, Table]:
@@ -198,12 +203,27 @@ class EntryProjection(Projection):
         totals are sums of the daily ones, so no replay is needed. History added to a
         generation starts with a snapshot of where it stands (the runner records that
         "as of" reads before ``position`` need a rebuild)."""
+        if tables.daily.name in created:
+            self._backfill_daily(conn, tables)
         weekly = getattr(tables, "weekly", None)
         if weekly is not None and weekly.name in created:
             self._backfill_weekly(conn, tables, weekly)
         if tables.snapshots.name in created:
             for name, (live, copy) in self._totals(tables).items():
                 history.snapshot(conn, tables.snapshots, name, live, copy, position)
+
+    def _backfill_daily(self, conn: Connection, tables: Tables) -> None:
+        """The daily totals from the entries' current state: what applying the log gives."""
+        deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(self.daily_sums))
+        e = tables.entries
+        for found in conn.execute(select(e).where(e.c.status == "active")).mappings():
+            row = dict(found)
+            row["day"] = _iso(row["day"])
+            key, values = self.contribution(row)
+            acc = deltas[key]
+            for i, v in enumerate(values):
+                acc[i] += v
+        self._apply_deltas(conn, tables.daily, deltas)
 
     def _backfill_weekly(self, conn: Connection, tables: Tables, weekly: Table) -> None:
         d = tables.daily
@@ -412,7 +432,9 @@ class ObservationProjection(EntryProjection):
     )
     type_field = "category"
     time_field = "observed_at"
-    daily_key = ("category",)
+    # By actor too: a commitment to report to the lägesbild counts one actor's reports.
+    daily_key = ("category", "actor")
+    daily_name = "daily_by_actor"
     daily_sums = ("entries", "count", "high")
 
     def entry_columns(self) -> list[Column[Any]]:
@@ -441,7 +463,7 @@ class ObservationProjection(EntryProjection):
         row["week"] = _week_and_month(row["day"])[0]
 
     def contribution(self, row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
-        return (row["station"], row["day"], row["category"]), (
+        return (row["station"], row["day"], row["category"], row["actor"]), (
             1,
             row["count"],
             1 if row["severity"] == "high" else 0,

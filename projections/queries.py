@@ -164,18 +164,20 @@ def reports(
 ) -> dict[tuple[str, str], dict[str, int]]:
     """Like ``delivered``, for a commitment to the lägesbild: the observations ``actor``
     reported (retracted ones not counted), per station and unit, as ``activities``."""
-    e = t.observations_entries
-    query = select(e.c.station, e.c.day).where(
-        e.c.actor == actor, e.c.status != "retracted", e.c.day >= start, e.c.day <= end
+    d = t.observations_daily
+    unit = {"week": d.c.week, "month": d.c.month}.get(per or "")
+    keys = [d.c.station] if unit is None else [d.c.station, unit]
+    query = (
+        select(*keys, func.sum(d.c.entries))
+        .where(d.c.actor == actor, d.c.day >= start, d.c.day <= end)
+        .group_by(*keys)
     )
-    out: dict[tuple[str, str], dict[str, int]] = defaultdict(
-        lambda: {"activities": 0, "minutes": 0, "staff_minutes": 0}
-    )
-    for station, day in conn.execute(query).all():
-        day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        label = {"week": iso_week(day), "month": f"{day:%Y-%m}"}.get(per or "", "")
-        out[(station, label)]["activities"] += 1
-    return dict(out)
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for row in conn.execute(query).all():
+        label = "" if unit is None else str(row[1])
+        if row[-1]:
+            out[(row[0], label)] = {"activities": int(row[-1]), "minutes": 0, "staff_minutes": 0}
+    return out
 
 
 def _metric(figures: dict[str, int] | None, metric: str) -> float:

@@ -233,7 +233,11 @@ class ProjectionRunner:
                     if len(created) < len(tables.all()):
                         position = self.position(projection.name, generation, conn)
                         projection.backfill(conn, tables, created, position)
-                        added = {getattr(tables, n).name for n in projection.history_tables}
+                        added = {
+                            t.name
+                            for n in projection.history_tables
+                            if (t := getattr(tables, n, None)) is not None
+                        }
                         if position and created & added:
                             conn.execute(
                                 insert(history_start).values(

@@ -59,7 +59,7 @@ def observation_daily(ledger: Ledger) -> dict[tuple[Any, ...], tuple[int, int, i
         o = ledger.repository.get(entry_id)
         if o.retracted:
             continue
-        key = (o.station, local_day(datetime.fromisoformat(o.observed_at)), o.category)
+        key = (o.station, local_day(datetime.fromisoformat(o.observed_at)), o.category, o.actor)
         s = sums[key]
         s[0] += 1
         s[1] += o.count

@@ -176,7 +176,7 @@ def applied(system, ops):
 
 
 ACTIVITY_KEY = (["station", "day", "actor", "kind"], ["entries", "minutes", "staff_minutes"])
-OBSERVATION_KEY = (["station", "day", "category"], ["entries", "count", "high"])
+OBSERVATION_KEY = (["station", "day", "category", "actor"], ["entries", "count", "high"])
 WEEKLY_KEY = (["station", "week", "actor", "kind"], ["entries", "minutes", "staff_minutes"])
 
 

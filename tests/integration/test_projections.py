@@ -316,6 +316,24 @@ def test_weekly_totals_added_to_an_existing_generation_are_filled_from_the_daily
     assert again.station_summary(STEERING, "lerum", group="week") == expected
 
 
+def test_observation_totals_by_actor_added_to_an_existing_generation_are_filled(
+    scenario, registry
+):
+    """An older generation counted observations per category only; its new totals by
+    actor (what a commitment to the lägesbild counts) are filled from the entries."""
+    views, _ = scenario
+    runner = views.runner
+    generation = runner.live_generation("observations")
+    tables = runner.live_tables("observations")
+    key = (["station", "day", "category", "actor"], ["entries", "count", "high"])
+    expected = reference.table_rows(registry.engine, tables.daily, *key)
+    assert expected == reference.observation_daily(registry.ledger)
+    tables.daily.drop(registry.engine)
+    fresh = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=4)
+    filled = fresh.tables("observations", generation).daily
+    assert reference.table_rows(registry.engine, filled, *key) == expected
+
+
 def test_actor_summary_across_stations(scenario):
     views, _ = scenario
     summary = views.actor_summary(STEERING, "trafikverket", group="month")
