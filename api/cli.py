@@ -336,7 +336,8 @@ def replay(
     ],
     out: Annotated[Path, typer.Option(help="where to write the JSON")],
 ) -> None:
-    """Replay the log up to a point and write every summary as it stood then (offline)."""
+    """Write every summary as it stood at a point in the log, from the history the views
+    keep (no server needed: the views are brought up to date first)."""
     import json
 
     from ledger.access import SYSTEM
@@ -345,6 +346,7 @@ def replay(
     runtime = _runtime()
     try:
         point = parse_as_of(as_of)
+        runtime.runner.catch_up_all()  # safe beside a running server: each event applies once
         views = runtime.views
         registry = runtime.registry
         report: dict[str, Any] = {

@@ -157,6 +157,24 @@ def test_situation_and_projection_status(client, keys):
     assert all(s["lag"] >= 0 and s["state"] in {"live", "building"} for s in status)
 
 
+def test_cli_replay_answers_from_the_views_history_even_when_they_lag(registry, cli_env, tmp_path):
+    """No server runs: the views have not seen the entries yet. `trygg replay` brings them
+    up to date, then answers as of the first entry from their stored history."""
+    from ledger.access import Principal
+    from ledger.entry_service import ACTIVITY
+    from ledger.inputs import ActivityIn
+
+    hosts = Principal("k", Role.partner, "vasttrafik")
+    first = registry.entries.record_entry(ACTIVITY, hosts, ActivityIn.model_validate(activity(1)))
+    registry.entries.record_entry(ACTIVITY, hosts, ActivityIn.model_validate(activity(2)))
+    assert registry.runner.live_positions().get("activities", 0) < first.position
+    target = tmp_path / "replay.json"
+    trygg("replay", "--as-of", str(first.position), "--out", str(target), env=cli_env)
+    report = json.loads(target.read_text())
+    assert report["stations"]["lerum"]["as_of_position"] == first.position
+    assert report["stations"]["lerum"]["totals"]["activities"] == 1
+
+
 def test_cli_status_rebuild_and_replay(registry, keys, cli_env, tmp_path):
     from ledger.access import Principal
     from ledger.entry_service import ACTIVITY

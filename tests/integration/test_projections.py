@@ -316,9 +316,7 @@ def test_weekly_totals_added_to_an_existing_generation_are_filled_from_the_daily
     assert again.station_summary(STEERING, "lerum", group="week") == expected
 
 
-def test_observation_totals_by_actor_added_to_an_existing_generation_are_filled(
-    scenario, registry
-):
+def test_observation_totals_by_actor_added_to_an_existing_generation_are_filled(scenario, registry):
     """An older generation counted observations per category only; its new totals by
     actor (what a commitment to the lägesbild counts) are filled from the entries."""
     views, _ = scenario
