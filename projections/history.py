@@ -10,8 +10,9 @@ Totals tables (daily, weekly) keep two things beside them:
 The totals as of position ``p`` are the newest snapshot at or before ``p`` plus the journal
 rows after it, up to ``p``. Neither part is ever larger than the table itself, whatever the
 order in which events arrive, so an "as of" read costs a bounded multiple of the live read.
-Each snapshot is paid for by as many journal rows, so the snapshots of each totals table hold
-at most as many rows as the journal: the history stays proportional to the log.
+Each snapshot but the newest is paid for by as many journal rows after it, so the snapshots
+of a totals table hold at most the journal's rows plus one copy of the table: the history
+stays proportional to the log.
 
 Entries keep their **prior** versions: a row replaced by a later event is kept with the
 position that replaced it (``until``). The entries as of ``p`` are the current rows last
@@ -105,14 +106,15 @@ def snapshot(
 ) -> None:
     """Copy ``live`` as it stands at ``position`` into ``copy``."""
     columns = [c.name for c in live.columns]
-    copied = conn.execute(
+    conn.execute(
         insert(copy).from_select(
             ["snap", *columns], select(literal(position, Integer), *live.columns)
         )
-    ).rowcount
-    conn.execute(
-        insert(snapshots).values(tbl=name, position=position, rows=max(copied, 0), pending=0)
     )
+    # Counted, not taken from the INSERT's rowcount: SQLAlchemy reports -1 for INSERT …
+    # SELECT on PostgreSQL, which made every page look due for a snapshot.
+    copied = conn.execute(select(func.count()).select_from(live)).scalar_one()
+    conn.execute(insert(snapshots).values(tbl=name, position=position, rows=copied, pending=0))
 
 
 def totals_as_of(

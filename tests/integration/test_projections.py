@@ -17,6 +17,7 @@ from ledger.inputs import (
     PromiseIn,
     RetractionIn,
 )
+from projections import history
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from projections.views import HistoryMissing, Views
@@ -501,6 +502,52 @@ def test_history_added_to_an_existing_generation_answers_from_there_on(scenario,
         again.station_summary(STEERING, "lerum", as_of=head - 1)
     rebuild(fresh, "activities", grace_seconds=0)
     assert again.station_summary(STEERING, "lerum", as_of=head - 1)["as_of_position"] == head - 1
+
+
+def test_snapshots_are_taken_as_often_as_the_journal_pays_for(registry, monkeypatch):
+    """Each snapshot records the rows it copied, and a new one is taken only once as many
+    journal rows have been written since: so the snapshots never outgrow the journal."""
+    monkeypatch.setattr(history, "SNAPSHOT_MIN_PENDING", 1)
+    hosts = Principal("k", Role.partner, "vasttrafik")
+    for n in range(60):
+        day = 1 + n % 20
+        registry.entries.record_entry(
+            ACTIVITY,
+            hosts,
+            ActivityIn.model_validate(
+                {
+                    "external_id": f"s{n}",
+                    "kind": "security_host_shift",
+                    "station": ["lerum", "herrljunga"][n % 2],
+                    "started_at": f"2021-09-{day:02d}T16:00:00+02:00",
+                    "ended_at": f"2021-09-{day:02d}T18:00:00+02:00",
+                    "staff_count": 1,
+                }
+            ),
+        )
+    runner = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=3)
+    runner.catch_up_all()
+    t = runner.live_tables("activities")
+    with registry.engine.connect() as conn:
+        taken = conn.execute(
+            select(t.snapshots.c.tbl, t.snapshots.c.position, t.snapshots.c.rows).where(
+                t.snapshots.c.position > 0
+            )
+        ).all()
+        assert taken, "no snapshot was taken"
+        for name, position, rows in taken:
+            copy = getattr(t, f"{name}_snap")
+            counted = conn.execute(
+                select(func.count()).select_from(copy).where(copy.c.snap == position)
+            ).scalar_one()
+            assert counted == rows, (name, position)
+        journal = conn.execute(select(func.count()).select_from(t.journal)).scalar_one()
+        for name in ("daily", "weekly"):
+            copy, live = getattr(t, f"{name}_snap"), getattr(t, name)
+            copied = conn.execute(select(func.count()).select_from(copy)).scalar_one()
+            size = conn.execute(select(func.count()).select_from(live)).scalar_one()
+            # Each snapshot but the last was paid for by the journal rows after it.
+            assert copied <= journal + size, (name, copied, journal, size)
 
 
 def test_an_event_a_projection_cannot_apply_is_parked_and_the_rest_applied(registry, monkeypatch):
