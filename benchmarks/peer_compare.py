@@ -29,7 +29,12 @@ def peer_env(t: Any) -> dict[str, str]:
 
 
 def compare(
-    kind: str, clients: list[int], seconds: float, runs: int, pg_url: str
+    kind: str,
+    clients: list[int],
+    seconds: float,
+    runs: int,
+    pg_url: str,
+    ledger_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with target(kind, "peer", pg_url=pg_url) as t:
@@ -55,7 +60,7 @@ def compare(
                             load_loop(n, seconds, http_caller(peer.base, plain, Bodies("p" + tag)))
                         )
                     for workers in (1, 2):
-                        with server(t, workers=workers) as srv:
+                        with server(t, workers=workers, **(ledger_env or {})) as srv:
                             wait_idle(system.engine, system.ledger.events_table, t.schema)
                             got = load_loop(
                                 n,
@@ -97,9 +102,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--ledger-env",
+        action="append",
+        default=[],
+        help="KEY=VALUE for the ledger's servers, e.g. TRYGG_GROUP_COMMIT_MAX=1 (an A/B)",
+    )
     args = parser.parse_args()
+    ledger_env = dict(pair.split("=", 1) for pair in args.ledger_env)
     results = {
-        kind: compare(kind, args.clients or [4, 16], args.seconds, args.runs, args.pg_url)
+        kind: compare(
+            kind, args.clients or [4, 16], args.seconds, args.runs, args.pg_url, ledger_env
+        )
         for kind in args.db or ["sqlite", "postgres"]
     }
     print(
