@@ -48,6 +48,10 @@ class Projection(ABC):
         to a generation that already existed, which stands at ``position``. Projections that
         cannot derive them from their other tables need a rebuild instead."""
 
+    def restart_history(self, conn: Connection, tables: Tables, position: int) -> None:  # noqa: B027 (optional hook)
+        """Make the history whole again from ``position`` on, after events before it were
+        applied late (retried parked events); the runner refuses "as of" reads before it."""
+
     def as_of(self, conn: Connection, tables: Tables, position: int) -> Tables:
         """Selectables shaped like ``tables`` as they stood at ``position``, read from the
         history tables rather than by replaying the log."""

@@ -129,11 +129,13 @@ class EntryProjection(Projection):
             Column("month", String(7), nullable=False),
             *[Column(s, Integer, nullable=False) for s in self.daily_sums],
         )
-        Index(f"{prefix}daily_day", daily.c.day)
+        # Index names follow the table's: an older table of another name keeps its own.
+        Index(f"{prefix}{self.daily_name}_day", daily.c.day)
         # Promise progress and actor summaries select by actor (and kind) over a day range.
         if "actor" in self.daily_key:
             by = [daily.c[k] for k in ("actor", "kind") if k in self.daily_key]
-            Index(f"{prefix}{self.daily_name}_actor_day", *by, daily.c.day)
+            named = "_".join(c.name for c in by)
+            Index(f"{prefix}{self.daily_name}_{named}_day", *by, daily.c.day)
         tables = Tables(entries=entries, daily=daily)
         if self.weekly:
             tables.weekly = Table(
@@ -178,6 +180,15 @@ class EntryProjection(Projection):
             Index(f"{prefix}daily_snap_actor_day", c.snap, *by, c.day)
         tables.snapshots = history.snapshots_table(metadata, f"{prefix}snapshots")
 
+    def restart_history(self, conn: Connection, tables: Tables, position: int) -> None:
+        """Snapshot the totals as they stand at ``position``, from which the history is
+        whole again (after parked events were applied late: see ``ProjectionRunner``)."""
+        for name, (live, copy) in self._totals(tables).items():
+            conn.execute(delete(copy).where(copy.c.snap == position))
+            s = tables.snapshots
+            conn.execute(delete(s).where(s.c.tbl == name, s.c.position == position))
+            history.snapshot(conn, tables.snapshots, name, live, copy, position)
+
     def _live_totals(self, tables: Tables) -> dict[str, Table]:
         return {"daily": tables.daily, **({"weekly": tables.weekly} if self.weekly else {})}
 
@@ -205,6 +216,9 @@ class EntryProjection(Projection):
         "as of" reads before ``position`` need a rebuild)."""
         if tables.daily.name in created:
             self._backfill_daily(conn, tables)
+            if self.daily_name != "daily":  # the older table it replaces
+                old = Table(tables.daily.name.removesuffix(self.daily_name) + "daily", MetaData())
+                old.drop(conn, checkfirst=True)
         weekly = getattr(tables, "weekly", None)
         if weekly is not None and weekly.name in created:
             self._backfill_weekly(conn, tables, weekly)

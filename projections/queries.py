@@ -72,6 +72,8 @@ def activity_summary(
         func.sum(d.c.minutes).label("minutes"),
         func.sum(d.c.staff_minutes).label("staff_minutes"),
     ).group_by(period, by, d.c.kind)
+    # As of, a bucket emptied later is a snapshot row plus journal rows that cancel it out.
+    query = query.having(func.sum(d.c.entries) != 0)
     if station is not None:
         query = query.where(d.c.station == station)
     if actor is not None:
@@ -140,6 +142,7 @@ def delivered(
         )
         .where(d.c.actor == actor, d.c.kind == kind, d.c.day >= start, d.c.day <= end)
         .group_by(*keys)
+        .having(func.sum(d.c.entries) != 0)
     )
     out: dict[tuple[str, str], dict[str, int]] = {}
     for row in conn.execute(query).all():

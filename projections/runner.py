@@ -273,6 +273,26 @@ class ProjectionRunner:
     def live_tables(self, name: str, conn: Connection | None = None) -> Tables:
         return self.tables(name, self.live_generation(name, conn))
 
+    def _restart_history(
+        self, conn: Connection, projection: Projection, tables: Tables, generation: int
+    ) -> None:
+        """An event applied late (a retried parked one) changed the totals at a position
+        the history had passed: "as of" reads are whole again only from where the views
+        stand now, until a rebuild."""
+        if not projection.history_tables:
+            return
+        position = self.position(projection.name, generation, conn)
+        projection.restart_history(conn, tables, position)
+        where = (history_start.c.name == projection.name) & (
+            history_start.c.generation == generation
+        )
+        conn.execute(delete(history_start).where(where))
+        conn.execute(
+            insert(history_start).values(
+                name=projection.name, generation=generation, position=position
+            )
+        )
+
     def history_since(self, name: str, conn: Connection) -> int:
         """The first position the live generation of ``name`` can answer "as of" (0 = all)."""
         found = conn.execute(
@@ -442,6 +462,7 @@ class ProjectionRunner:
                 with self.engine.begin() as conn:
                     if rows:  # an event that is gone from the log has nothing to apply
                         projection.apply(conn, tables, [decode_row(rows[0])])
+                        self._restart_history(conn, projection, tables, generation)
                     conn.execute(delete(parked).where(where))
                 fixed += 1
             except (PersistenceError, *TRANSIENT):

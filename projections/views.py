@@ -150,8 +150,16 @@ class Views:
         since = self.runner.history_since(name, conn)
         if position < since:
             raise HistoryMissing(
-                f"the {name} views keep history from log position {since}, where it was "
-                f"added to them; `trygg rebuild {name}` gives them the whole log"
+                f"the {name} views keep a whole history from log position {since} (it was "
+                "added there by an upgrade, or parked events were applied late); "
+                f"`trygg rebuild {name}` gives them the whole log"
+            )
+        generation = self.runner.live_generation(name, conn)
+        if self.runner.position(name, generation, conn) < position:
+            # A rebuild swapped in a generation a little behind the one waited for.
+            raise NotCaughtUp(
+                f"the {name} views have not reached position {position} yet; retry shortly",
+                retry_after=1,
             )
         return self.runner.projections[name].as_of(conn, tables, position)
 

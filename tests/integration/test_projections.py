@@ -333,6 +333,47 @@ def test_observation_totals_by_actor_added_to_an_existing_generation_are_filled(
     assert reference.table_rows(registry.engine, filled, *key) == expected
 
 
+def test_an_older_observations_generation_upgrades_in_place(scenario, registry):
+    """A generation made before the totals by actor and the history: its old daily table
+    (with an index of the name the new table's would have had) gives way to the new one,
+    filled from the entries; the history starts where the views stand."""
+    from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table
+
+    views, _ = scenario
+    runner = views.runner
+    generation = runner.live_generation("observations")
+    tables = runner.live_tables("observations")
+    key = (["station", "day", "category", "actor"], ["entries", "count", "high"])
+    expected = reference.table_rows(registry.engine, tables.daily, *key)
+    september = {"station": None, "start": date(2021, 9, 1), "end": date(2021, 9, 30)}
+    situation = views.situation(STEERING, **september)
+    prefix = tables.entries.name.removesuffix("entries")
+    for name in ("daily", "prior", "journal", "daily_snap", "snapshots"):
+        getattr(tables, name).drop(registry.engine)
+    old = MetaData()
+    daily = Table(
+        f"{prefix}daily",
+        old,
+        Column("station", String(64), primary_key=True),
+        Column("day", Date, primary_key=True),
+        Column("category", String(64), primary_key=True),
+        Column("week", String(8), nullable=False),
+        Column("month", String(7), nullable=False),
+        *[Column(c, Integer, nullable=False) for c in ("entries", "count", "high")],
+    )
+    Index(f"{prefix}daily_day", daily.c.day)
+    old.create_all(registry.engine)
+    fresh = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=4)
+    upgraded = fresh.tables("observations", generation)
+    assert reference.table_rows(registry.engine, upgraded.daily, *key) == expected
+    assert f"{prefix}daily" not in inspect(registry.engine).get_table_names()
+    again = Views(registry.ledger, registry.registry, fresh, clock=views.clock)
+    assert again.situation(STEERING, **september) == situation
+    head = fresh.position("observations", generation)
+    assert again.situation(STEERING, **september, as_of=head)["rows"] == situation["rows"]
+    assert situation["rows"]
+
+
 def test_actor_summary_across_stations(scenario):
     views, _ = scenario
     summary = views.actor_summary(STEERING, "trafikverket", group="month")
@@ -455,6 +496,31 @@ def test_as_of_a_time_uses_the_last_event_recorded_by_then(scenario, registry):
         views.station_summary(STEERING, "lerum", as_of=datetime(2000, 1, 1, tzinfo=UTC))["rows"]
         == []
     )
+
+
+@pytest.mark.parametrize("group", ["day", "week", "month"])
+def test_as_of_the_head_equals_the_live_views_after_corrections_and_retractions(
+    scenario, registry, group
+):
+    """Buckets that a retraction or a moving correction emptied are gone from the live
+    totals; as of the head they must be gone too (not rows of zeros)."""
+    views, _ = scenario
+    head = registry.ledger.last_position()
+    for read in (
+        lambda **kw: views.station_summary(STEERING, "lerum", group=group, **kw),
+        lambda **kw: views.actor_summary(STEERING, "vasttrafik", group=group, **kw),
+    ):
+        live, then = read(), read(as_of=head)
+        assert then["rows"] == live["rows"]
+        assert all(r["activities"] for r in then["rows"])
+
+    # "Today" as of the head is when it was recorded, not the scenario's clock: compare
+    # what was delivered, which does not depend on the day it is judged.
+    def delivered(**kw):
+        found = views.promise_progress(STEERING, "p", start=date(2021, 9, 6), **kw)
+        return [[s["delivered"] for s in c["stations"]] for c in found["commitments"]]
+
+    assert delivered(as_of=head) == delivered()
 
 
 def test_as_of_measures_show_each_status_as_it_stood(scenario, registry):
@@ -600,6 +666,17 @@ def test_an_event_a_projection_cannot_apply_is_parked_and_the_rest_applied(regis
     with registry.engine.connect() as conn:
         table = runner.live_tables("activities", conn).entries
         assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 5
+    # The late event changed totals the history had passed: as of is whole again from
+    # where the views stand, and earlier points say so until a rebuild.
+    views = Views(ledger, registry.registry, runner)
+    head = runner.head()
+    then = views.station_summary(STEERING, "lerum", group="day", as_of=head)
+    assert then["rows"] == views.station_summary(STEERING, "lerum", group="day")["rows"]
+    assert then["totals"]["activities"] == 5
+    with pytest.raises(HistoryMissing):
+        views.station_summary(STEERING, "lerum", as_of=head - 1)
+    rebuild(runner, "activities", grace_seconds=0)
+    assert views.station_summary(STEERING, "lerum", as_of=bad)["totals"]["activities"] == 3
 
 
 def test_a_rebuilt_generation_has_every_index_of_its_definition(scenario, registry):
