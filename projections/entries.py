@@ -132,8 +132,7 @@ class EntryProjection(Projection):
         # Index names follow the table's: an older table of another name keeps its own.
         Index(f"{prefix}{self.daily_name}_day", daily.c.day)
         # Promise progress and actor summaries select by actor (and kind) over a day range.
-        if "actor" in self.daily_key:
-            by = [daily.c[k] for k in ("actor", "kind") if k in self.daily_key]
+        if by := self._by_actor(daily):
             named = "_".join(c.name for c in by)
             Index(f"{prefix}{self.daily_name}_{named}_day", *by, daily.c.day)
         tables = Tables(entries=entries, daily=daily)
@@ -173,12 +172,17 @@ class EntryProjection(Projection):
             snap = Column("snap", Integer, primary_key=True)
             copy = history.copy_table(metadata, f"{prefix}{name}_snap", live, snap)
             setattr(tables, f"{name}_snap", copy)
-        if "actor" in self.daily_key:
+        if by := self._by_actor(tables.daily_snap):
             # Promise progress reads one actor's kind over a day range, as on the live table.
             c = tables.daily_snap.c
-            by = [c[k] for k in ("actor", "kind") if k in self.daily_key]
             Index(f"{prefix}daily_snap_actor_day", c.snap, *by, c.day)
         tables.snapshots = history.snapshots_table(metadata, f"{prefix}snapshots")
+
+    def _by_actor(self, table: Table) -> list[Column[Any]]:
+        """The columns one actor's (kind's) totals are selected by; none without an actor."""
+        if "actor" not in self.daily_key:
+            return []
+        return [table.c[k] for k in ("actor", "kind") if k in self.daily_key]
 
     def restart_history(self, conn: Connection, tables: Tables, position: int) -> None:
         """Snapshot the totals as they stand at ``position``, from which the history is
@@ -223,8 +227,7 @@ class EntryProjection(Projection):
         if weekly is not None and weekly.name in created:
             self._backfill_weekly(conn, tables, weekly)
         if tables.snapshots.name in created:
-            for name, (live, copy) in self._totals(tables).items():
-                history.snapshot(conn, tables.snapshots, name, live, copy, position)
+            self.restart_history(conn, tables, position)
 
     def _backfill_daily(self, conn: Connection, tables: Tables) -> None:
         """The daily totals from the entries' current state: what applying the log gives."""

@@ -21,11 +21,14 @@ changed at or before ``p`` plus the prior versions that were current at ``p``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Column,
     Connection,
     Integer,
     MetaData,
+    Select,
     String,
     Subquery,
     Table,
@@ -101,16 +104,25 @@ def after_page(
             )
 
 
+def copy_rows(
+    conn: Connection, target: Table, marker: str, position: int, source: Select[Any] | Table
+) -> None:
+    """Insert the rows ``source`` selects into ``target``, with ``marker`` = ``position``
+    (the column that says when they were current: ``snap``, ``since``)."""
+    rows = source.subquery() if isinstance(source, Select) else source
+    columns = [c.name for c in rows.columns]
+    conn.execute(
+        insert(target).from_select(
+            [marker, *columns], select(literal(position, Integer), *rows.columns)
+        )
+    )
+
+
 def snapshot(
     conn: Connection, snapshots: Table, name: str, live: Table, copy: Table, position: int
 ) -> None:
     """Copy ``live`` as it stands at ``position`` into ``copy``."""
-    columns = [c.name for c in live.columns]
-    conn.execute(
-        insert(copy).from_select(
-            ["snap", *columns], select(literal(position, Integer), *live.columns)
-        )
-    )
+    copy_rows(conn, copy, "snap", position, live)
     # Counted, not taken from the INSERT's rowcount: SQLAlchemy reports -1 for INSERT …
     # SELECT on PostgreSQL, which made every page look due for a snapshot.
     copied = conn.execute(select(func.count()).select_from(live)).scalar_one()

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -22,6 +21,7 @@ from sqlalchemy import (
 
 from projections.base import Projection, Tables
 from projections.events import LogEvent
+from projections.history import copy_rows
 
 
 class ActionPlanProjection(Projection):
@@ -95,25 +95,9 @@ class ActionPlanProjection(Projection):
         History added to a generation starts with the measures as they stand (the runner
         records that "as of" reads before ``position`` need a rebuild)."""
         if tables.measure_versions.name in created:
-            self._version_all(conn, tables, position, tables.measures.select())
+            copy_rows(conn, tables.measure_versions, "since", position, tables.measures)
         if tables.link_versions.name in created:
-            columns = [c.name for c in tables.links.columns]
-            conn.execute(
-                insert(tables.link_versions).from_select(
-                    ["since", *columns], select(literal(position, Integer), *tables.links.columns)
-                )
-            )
-
-    def _version_all(self, conn: Connection, tables: Tables, position: int, rows: Any) -> None:
-        """Record the measures ``rows`` selects as versions current from ``position``."""
-        source = rows.subquery()
-        columns = [c.name for c in tables.measures.columns]
-        conn.execute(
-            insert(tables.measure_versions).from_select(
-                ["since", *columns],
-                select(literal(position, Integer), *[source.c[c] for c in columns]),
-            )
-        )
+            copy_rows(conn, tables.link_versions, "since", position, tables.links)
 
     def as_of(self, conn: Connection, tables: Tables, position: int) -> Tables:
         """Measures and links as they stood at ``position``."""
@@ -198,6 +182,5 @@ class ActionPlanProjection(Projection):
             .where(v.c.plan_id == plan_id, v.c.code == code, v.c.until.is_(None))
             .values(until=position)
         )
-        self._version_all(
-            conn, tables, position, select(m).where(m.c.plan_id == plan_id, m.c.code == code)
-        )
+        now = select(m).where(m.c.plan_id == plan_id, m.c.code == code)
+        copy_rows(conn, v, "since", position, now)

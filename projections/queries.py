@@ -174,12 +174,12 @@ def reports(
         select(*keys, func.sum(d.c.entries))
         .where(d.c.actor == actor, d.c.day >= start, d.c.day <= end)
         .group_by(*keys)
+        .having(func.sum(d.c.entries) != 0)
     )
     out: dict[tuple[str, str], dict[str, int]] = {}
     for row in conn.execute(query).all():
         label = "" if unit is None else str(row[1])
-        if row[-1]:
-            out[(row[0], label)] = {"activities": int(row[-1]), "minutes": 0, "staff_minutes": 0}
+        out[(row[0], label)] = {"activities": int(row[-1]), "minutes": 0, "staff_minutes": 0}
     return out
 
 

@@ -239,11 +239,7 @@ class ProjectionRunner:
                             if (t := getattr(tables, n, None)) is not None
                         }
                         if position and created & added:
-                            conn.execute(
-                                insert(history_start).values(
-                                    name=projection.name, generation=generation, position=position
-                                )
-                            )
+                            self._history_starts(conn, projection.name, generation, position)
                     return
             except sqlalchemy.exc.DatabaseError:
                 if attempt:  # another process created them first: they exist now
@@ -283,14 +279,14 @@ class ProjectionRunner:
             return
         position = self.position(projection.name, generation, conn)
         projection.restart_history(conn, tables, position)
-        where = (history_start.c.name == projection.name) & (
-            history_start.c.generation == generation
-        )
+        self._history_starts(conn, projection.name, generation, position)
+
+    def _history_starts(self, conn: Connection, name: str, generation: int, position: int) -> None:
+        """Record that "as of" reads of this generation are whole from ``position`` on."""
+        where = (history_start.c.name == name) & (history_start.c.generation == generation)
         conn.execute(delete(history_start).where(where))
         conn.execute(
-            insert(history_start).values(
-                name=projection.name, generation=generation, position=position
-            )
+            insert(history_start).values(name=name, generation=generation, position=position)
         )
 
     def history_since(self, name: str, conn: Connection) -> int:

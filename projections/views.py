@@ -36,7 +36,8 @@ class NotCaughtUp(Unavailable):
 
 
 class HistoryMissing(Conflict):
-    """An "as of" point before the history a view keeps (added by an upgrade)."""
+    """An "as of" point before the history a view keeps whole (from an upgrade, or from
+    parked events applied late)."""
 
     code = "history_missing"
 
