@@ -7,8 +7,9 @@ from the closures of ``entry_router``.
 from typing import Any
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import Caller, EntriesDep
 from api.schemas import (
@@ -74,9 +75,14 @@ def entry_router(
             **errors(*WRITE),
         },
     )
-    def record_batch(body: batch, who: Caller, entries: EntriesDep) -> JSONResponse:  # type: ignore[valid-type]  # as above
+    def record_batch(body: batch, who: Caller, entries: EntriesDep) -> Response:  # type: ignore[valid-type]  # as above
         receipt = entries.record_entries(kind, who, body.items)  # type: ignore[attr-defined]  # as above
-        return JSONResponse(receipt.as_dict(), status_code=201 if receipt.created else 200)
+        # orjson: a thousand receipts took the stdlib encoder longer than storing them.
+        return Response(
+            orjson.dumps(receipt.as_dict()),
+            status_code=201 if receipt.created else 200,
+            media_type="application/json",
+        )
 
     @router.get(
         "/{entry_id}",
