@@ -170,6 +170,23 @@ def bulk_insert(
     """
     if not rows:
         return
+    columns = [c.name for c in table.columns]
+    pick = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    insert_tuples(conn, table, [pick(row) for row in rows], conflict=conflict, add=add)
+
+
+def insert_tuples(
+    conn: Connection,
+    table: Table,
+    params: list[tuple[Any, ...]],
+    *,
+    conflict: list[str] | None = None,
+    add: list[str] | None = None,
+) -> None:
+    """``bulk_insert`` of rows given as tuples in the table's column order (what a hot
+    path builds directly, rather than a dict per row)."""
+    if not params:
+        return
     quote = conn.dialect.identifier_preparer.quote
     columns = [c.name for c in table.columns]
     sqlite = conn.dialect.name == "sqlite"
@@ -184,8 +201,6 @@ def bulk_insert(
             f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in add or []
         )
         sql += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
-    pick = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
-    params = [pick(row) for row in rows]
     if not sqlite and not conflict:
         # COPY moves plain inserts in one stream instead of a statement per row: on
         # PostgreSQL the round trips were most of a rebuild's time.

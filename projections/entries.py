@@ -37,7 +37,7 @@ from sqlalchemy import (
     select,
 )
 
-from ledger.storage import bulk_insert
+from ledger.storage import bulk_insert, insert_tuples
 from ledger.texts import ref_of
 from projections import history
 from projections.base import Projection, Tables
@@ -284,7 +284,7 @@ class EntryProjection(Projection):
                 acc[i] += sign * v
                 change[i] += sign * v
 
-        journal: list[dict[str, Any]] = []
+        journal: list[tuple[Any, ...]] = []
         for e in mine:
             entry_id = e.originator_id
             stamp = e.recorded_at
@@ -319,7 +319,7 @@ class EntryProjection(Projection):
                 conn.execute(delete(t).where(t.c.id.in_(gone[start : start + 500])))
         bulk_insert(conn, t, [rows[i] for i in ids])
         bulk_insert(conn, tables.prior, prior)
-        bulk_insert(conn, tables.journal, journal)
+        insert_tuples(conn, tables.journal, journal)
         self._apply_deltas(conn, tables.daily, deltas)
         weekly = getattr(tables, "weekly", None)
         if weekly is not None:
@@ -336,20 +336,15 @@ class EntryProjection(Projection):
 
     def _journal_rows(
         self, position: int, changes: dict[tuple[Any, ...], list[int]]
-    ) -> list[dict[str, Any]]:
+    ) -> list[tuple[Any, ...]]:
         """One journal row per bucket an event changed (a correction within one bucket
-        that changes nothing writes none)."""
-        out = []
-        for (station, day, *rest), values in changes.items():
-            if not any(values):
-                continue
-            week, month = _week_and_month(day)
-            row = {"position": position, "station": station, "day": day}
-            row.update(zip(self.daily_key, rest, strict=True))
-            row.update(week=week, month=month)
-            row.update(zip(self.daily_sums, values, strict=True))
-            out.append(row)
-        return out
+        that changes nothing writes none), as a tuple in the journal's column order: a
+        dict per row was the largest single cost of a rebuild (benchmarks/ANALYSIS.md)."""
+        return [
+            (position, station, day, *rest, *_week_and_month(day), *values)
+            for (station, day, *rest), values in changes.items()
+            if any(values)
+        ]
 
     def _apply_deltas(
         self,
@@ -359,21 +354,21 @@ class EntryProjection(Projection):
         period: str = "day",
     ) -> None:
         keys = ["station", period, *self.daily_key]
-        params = []
+        params: list[tuple[Any, ...]] = []
         emptied = []
         for key, values in deltas.items():
             if not any(values):
                 continue
-            row = dict(zip(keys, key, strict=True))
+            # In the table's column order: the key, the day's week and month, the sums.
             if period == "day":
-                row["week"], row["month"] = _week_and_month(row["day"])
-            row.update(zip(self.daily_sums, values, strict=True))
-            params.append(row)
+                params.append((*key, *_week_and_month(key[1]), *values))
+            else:
+                params.append((*key, *values))
             if values[0] < 0:
                 if period == "day":
                     key = (key[0], date.fromisoformat(key[1]), *key[2:])
                 emptied.append(key)
-        bulk_insert(conn, daily, params, conflict=keys, add=list(self.daily_sums))
+        insert_tuples(conn, daily, params, conflict=keys, add=list(self.daily_sums))
         # A bucket whose last entry was retracted or moved away disappears, so the table
         # holds exactly the buckets a recomputation would produce.
         for start in range(0, len(emptied), 200):
