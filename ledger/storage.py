@@ -8,6 +8,7 @@ rows of those tables at the driver's speed.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -153,6 +154,11 @@ def pg_conninfo(url: str) -> str:
     )
 
 
+#: From this many rows an upsert on PostgreSQL goes through a staging table (one COPY and
+#: one merge); fewer take one pipelined statement per row.
+STAGE_FROM = 64
+
+
 def bulk_insert(
     conn: Connection,
     table: Table,
@@ -188,35 +194,34 @@ def insert_tuples(
     if not params:
         return
     quote = conn.dialect.identifier_preparer.quote
-    columns = [c.name for c in table.columns]
     sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
     name = quote(table.name)
-    sql = (
-        f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 (quoted names of our own tables)
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
+    listed = ", ".join(quote(c.name) for c in table.columns)
+    into = f"INSERT INTO {name} ({listed})"
+    upsert = ""
     if conflict:
         updates = ", ".join(
             f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in add or []
         )
-        sql += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
+        upsert = f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO UPDATE SET {updates}"
     if not sqlite and not conflict:
         # COPY moves plain inserts in one stream instead of a statement per row: on
         # PostgreSQL the round trips were most of a rebuild's time.
-        target = f"COPY {name} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-        try:
-            driver = conn.connection.driver_connection
-            assert isinstance(driver, psycopg.Connection)  # PostgreSQL here: psycopg's own
-            cursor = driver.cursor()
-            with cursor, cursor.copy(target) as copy:
-                for values in params:
-                    copy.write_row(values)
-        except psycopg.Error as error:
-            # Past SQLAlchemy here, so raise what it would have (callers tell transient
-            # errors from bad data by SQLAlchemy's exception types).
-            raise _sqlalchemy_error(target, error) from error
+        _copy(conn, f"COPY {name} ({listed}) FROM STDIN", params)
         return
+    if not sqlite and len(params) >= STAGE_FROM:
+        # An upsert of many rows: COPY them into a session-local staging table and merge
+        # it in one statement, rather than one INSERT … ON CONFLICT per row. The rows'
+        # keys are distinct (callers sum per key), as one merge statement requires.
+        stage = quote(f"stage_{zlib.crc32(table.name.encode()):08x}")
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS"
+        )
+        _copy(conn, f"COPY {stage} ({listed}) FROM STDIN", params)
+        conn.exec_driver_sql(f"{into} SELECT {listed} FROM {stage}{upsert}")  # noqa: S608
+        conn.exec_driver_sql(f"DELETE FROM {stage}")  # noqa: S608
+        return
+    mark = "?" if sqlite else "%s"
     # SQLite has no date type: store dates as SQLAlchemy's ``Date`` does, as ISO strings.
     # (PostgreSQL takes ISO strings for a date column as well.)
     dated = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date)]
@@ -224,7 +229,23 @@ def insert_tuples(
         for n, values in enumerate(params):
             if any(isinstance(values[i], date) for i in dated):
                 params[n] = tuple(v.isoformat() if isinstance(v, date) else v for v in values)
-    conn.exec_driver_sql(sql, params)
+    conn.exec_driver_sql(
+        f"{into} VALUES ({', '.join([mark] * len(table.columns))}){upsert}", params
+    )
+
+
+def _copy(conn: Connection, statement: str, params: list[tuple[Any, ...]]) -> None:
+    try:
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)  # PostgreSQL here: psycopg's own
+        cursor = driver.cursor()
+        with cursor, cursor.copy(statement) as copy:
+            for values in params:
+                copy.write_row(values)
+    except psycopg.Error as error:
+        # Past SQLAlchemy here, so raise what it would have (callers tell transient
+        # errors from bad data by SQLAlchemy's exception types).
+        raise _sqlalchemy_error(statement, error) from error
 
 
 def _sqlalchemy_error(statement: str, error: Exception) -> sqlalchemy.exc.DBAPIError:

@@ -1,6 +1,6 @@
 """Projections on a real database: hand-checked numbers, exactly-once, failures, rebuild, as-of."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +17,7 @@ from ledger.inputs import (
     PromiseIn,
     RetractionIn,
 )
+from ledger.storage import STAGE_FROM
 from projections import history
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
@@ -568,6 +569,43 @@ def test_history_added_to_an_existing_generation_answers_from_there_on(scenario,
         again.station_summary(STEERING, "lerum", as_of=head - 1)
     rebuild(fresh, "activities", grace_seconds=0)
     assert again.station_summary(STEERING, "lerum", as_of=head - 1)["as_of_position"] == head - 1
+
+
+def test_a_page_touching_many_buckets_adds_to_them_as_one_at_a_time_would(registry):
+    """A page whose totals touch many buckets is merged in one statement on PostgreSQL
+    (``ledger.storage.STAGE_FROM``): new buckets are created and existing ones added to."""
+    hosts = Principal("k", Role.partner, "vasttrafik")
+    runner = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=1000)
+    days = [date(2021, 9, 1) + timedelta(days=n) for n in range(100)]
+    assert len(days) > STAGE_FROM
+    for round_ in range(2):  # the second adds to every bucket the first created
+        registry.entries.record_entries(
+            ACTIVITY,
+            hosts,
+            [
+                ActivityIn.model_validate(
+                    {
+                        "external_id": f"m{round_}-{n}",
+                        "kind": "security_host_shift",
+                        "station": "lerum",
+                        "started_at": f"{day}T16:00:00+02:00",
+                        "ended_at": f"{day}T{17 + round_}:00:00+02:00",
+                        "staff_count": 1 + round_,
+                    }
+                )
+                for n, day in enumerate(days)
+            ],
+        )
+        runner.catch_up_all()
+    tables = runner.live_tables("activities")
+    key, sums = ["station", "day", "actor", "kind"], ["entries", "minutes", "staff_minutes"]
+    daily = reference.table_rows(registry.engine, tables.daily, key, sums)
+    assert daily == reference.activity_daily(registry.ledger)
+    assert set(daily.values()) == {(2, 60 + 120, 60 + 240)}
+    weekly = ["station", "week", "actor", "kind"]
+    assert reference.table_rows(
+        registry.engine, tables.weekly, weekly, sums
+    ) == reference.activity_weekly(registry.ledger)
 
 
 def test_snapshots_are_taken_as_often_as_the_journal_pays_for(registry, monkeypatch):
