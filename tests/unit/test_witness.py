@@ -170,11 +170,13 @@ def test_same_size_same_root_is_cosigned_again_different_root_is_409(http, witne
     assert post(http, log.request(6)).status_code == 200  # a fresh cosignature, newer time
     fork = Log(log_signer, tag=b"fork ")
     fork.grow(6)
-    r = post(http, fork.request(6))
+    # One request sent twice: a new request a second later carries a new time line.
+    forked = fork.request(6)
+    r = post(http, forked)
     assert r.status_code == 409
     assert r.text == "6\n"
     # Two log-signed roots for one size prove a fork: kept, once, as signed by the log.
-    post(http, fork.request(6))
+    post(http, forked)
     (kept,) = witness.state.evidence()
     assert kept["reason"] == "same size, different root: a fork"
     assert kept["request"].startswith(ORIGIN + "\n6\n")
