@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from api.runtime import Runtime
-from benchmarks import b_audit, b_ingest, b_projection, b_reads, b_single, data
+from benchmarks import asof, b_audit, b_ingest, b_projection, b_reads, b_single, data, peer_compare
 from benchmarks.env import (
     REPO,
     Config,
@@ -27,7 +27,7 @@ from benchmarks.env import (
 )
 from benchmarks.report import render
 
-BENCHMARKS = ("ingest", "single", "projection", "reads", "audit")
+BENCHMARKS = ("ingest", "single", "peer", "projection", "reads", "asof", "audit")
 HERE = REPO / "benchmarks"
 
 
@@ -134,7 +134,13 @@ def run_database(kind: str, cfg: Config, only: set[str], store: dict[str, Any]) 
         with target(kind, "single", pg_url=cfg.pg_url) as t:
             db["single"] = stamp(b_single.run(t, cfg), machine(), watch.elapsed)
         checkpoint(store)
-    if not only & {"projection", "reads", "audit"}:
+    if "peer" in only:
+        watch = Stopwatch()
+        clients = [c for c in cfg.single_clients if c > 1]
+        peer = peer_compare.compare(kind, clients, cfg.single_seconds, cfg.runs, cfg.pg_url)
+        db["peer"] = stamp({"seconds": cfg.single_seconds, "rows": peer}, machine(), watch.elapsed)
+        checkpoint(store)
+    if not only & {"projection", "reads", "asof", "audit"}:
         return
     datasets = db.setdefault("datasets", {})
     for size in cfg.sizes:
@@ -174,6 +180,15 @@ def run_database(kind: str, cfg: Config, only: set[str], store: dict[str, Any]) 
                     watch = Stopwatch()
                     entry["reads"] = stamp(
                         b_reads.run(t, cfg, system, keys), machine(), watch.elapsed
+                    )
+                    checkpoint(store)
+                if "asof" in only:
+                    watch = Stopwatch()
+                    system.runner.catch_up_all()
+                    entry["asof"] = stamp(
+                        asof.measure(system, max(cfg.read_requests // 3, 20), seed=size),
+                        machine(),
+                        watch.elapsed,
                     )
                     checkpoint(store)
             finally:
