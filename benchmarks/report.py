@@ -126,7 +126,7 @@ def goals(store: dict[str, Any]) -> list[list[str]]:
             f"{c} clients {r[c]['ratio_1']:.2f} ({r[c]['ratio_2']:.2f} with 2 processes)"
             for c in sorted(r, key=int)
         )
-        return text, all(x["ratio_1"] >= 1.0 for x in r.values())
+        return text, bool(r) and all(x["ratio_1"] >= 1.0 for x in r.values())
 
     add("Single POST ≥ 1.0× the naive peer at 4 and 16 clients (one process)", peer)
 

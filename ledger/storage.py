@@ -210,12 +210,15 @@ def insert_tuples(
         _copy(conn, f"COPY {name} ({listed}) FROM STDIN", params)
         return
     if not sqlite and len(params) >= STAGE_FROM:
-        # An upsert of many rows: COPY them into a session-local staging table and merge
-        # it in one statement, rather than one INSERT … ON CONFLICT per row. The rows'
-        # keys are distinct (callers sum per key), as one merge statement requires.
+        # An upsert of many rows: COPY them into a staging table and merge it in one
+        # statement, rather than one INSERT … ON CONFLICT per row. The rows' keys are
+        # distinct (callers sum per key), as one merge statement requires. The staging
+        # table lasts for this transaction only: nothing outlives it to go stale on a
+        # pooled connection, and outside a transaction the COPY fails instead of
+        # merging nothing. (The database role needs the TEMPORARY privilege.)
         stage = quote(f"stage_{zlib.crc32(table.name.encode()):08x}")
         conn.exec_driver_sql(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DROP"
         )
         _copy(conn, f"COPY {stage} ({listed}) FROM STDIN", params)
         conn.exec_driver_sql(f"{into} SELECT {listed} FROM {stage}{upsert}")  # noqa: S608

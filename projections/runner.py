@@ -342,12 +342,23 @@ class ProjectionRunner:
                 crash_point("projection.before_commit")
         except (LostRace, PersistenceError, *TRANSIENT):
             raise
-        except Exception:
+        except Exception as error:
             if (
                 self.live_generation(name) != generation
                 and self._state(name, generation) == "retired"
             ):
                 return 0  # a rebuild swapped this generation out while we worked
+            # Said once per page: a cause that fails every page (a missing privilege, say)
+            # would otherwise show only as a slow projection.
+            log.warning(
+                "projection %s: a page of %d events after position %s failed (%s: %s); "
+                "applying them one at a time",
+                name,
+                len(rows),
+                seen,
+                type(error).__name__,
+                str(error)[:500],
+            )
             return self._apply_one_by_one(name, generation, rows, seen)
         return len(rows)
 

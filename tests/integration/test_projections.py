@@ -21,6 +21,7 @@ from ledger.storage import STAGE_FROM
 from projections import history
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
+from projections.timebox import iso_week, month
 from projections.views import HistoryMissing, Views
 from tests import reference
 
@@ -573,39 +574,58 @@ def test_history_added_to_an_existing_generation_answers_from_there_on(scenario,
 
 def test_a_page_touching_many_buckets_adds_to_them_as_one_at_a_time_would(registry):
     """A page whose totals touch many buckets is merged in one statement on PostgreSQL
-    (``ledger.storage.STAGE_FROM``): new buckets are created and existing ones added to."""
+    (``ledger.storage.STAGE_FROM``): new buckets are created and existing ones added to,
+    in the daily, weekly and observation totals alike."""
     hosts = Principal("k", Role.partner, "vasttrafik")
     runner = ProjectionRunner(registry.ledger.recorder, registry.engine, page_size=1000)
-    days = [date(2021, 9, 1) + timedelta(days=n) for n in range(100)]
-    assert len(days) > STAGE_FROM
+    # One day a week: as many weekly buckets as daily ones, all above the threshold.
+    days = [date(2021, 9, 1) + timedelta(weeks=n) for n in range(STAGE_FROM + 6)]
     for round_ in range(2):  # the second adds to every bucket the first created
         registry.entries.record_entries(
             ACTIVITY,
             hosts,
             [
-                ActivityIn.model_validate(
-                    {
-                        "external_id": f"m{round_}-{n}",
-                        "kind": "security_host_shift",
-                        "station": "lerum",
-                        "started_at": f"{day}T16:00:00+02:00",
-                        "ended_at": f"{day}T{17 + round_}:00:00+02:00",
-                        "staff_count": 1 + round_,
-                    }
-                )
+                act(
+                    hosts,
+                    f"m{round_}-{n}",
+                    "security_host_shift",
+                    "lerum",
+                    f"{day}T16:00:00+02:00",
+                    f"{day}T{17 + round_}:00:00+02:00",
+                    staff=1 + round_,
+                )[1]
+                for n, day in enumerate(days)
+            ],
+        )
+        registry.entries.record_entries(
+            OBSERVATION,
+            hosts,
+            [
+                obs(f"o{round_}-{n}", "lerum", "graffiti", f"{day}T08:30:00+02:00", 1 + round_)
                 for n, day in enumerate(days)
             ],
         )
         runner.catch_up_all()
-    tables = runner.live_tables("activities")
-    key, sums = ["station", "day", "actor", "kind"], ["entries", "minutes", "staff_minutes"]
-    daily = reference.table_rows(registry.engine, tables.daily, key, sums)
+    activities = runner.live_tables("activities")
+    sums = ["entries", "minutes", "staff_minutes"]
+    daily = reference.table_rows(
+        registry.engine, activities.daily, ["station", "day", "actor", "kind"], sums
+    )
     assert daily == reference.activity_daily(registry.ledger)
     assert set(daily.values()) == {(2, 60 + 120, 60 + 240)}
-    weekly = ["station", "week", "actor", "kind"]
     assert reference.table_rows(
-        registry.engine, tables.weekly, weekly, sums
+        registry.engine, activities.weekly, ["station", "week", "actor", "kind"], sums
     ) == reference.activity_weekly(registry.ledger)
+    with registry.engine.connect() as conn:
+        rows = conn.execute(select(activities.daily)).mappings().all()
+    assert all(r["week"] == iso_week(r["day"]) and r["month"] == month(r["day"]) for r in rows)
+    observations = runner.live_tables("observations")
+    assert reference.table_rows(
+        registry.engine,
+        observations.daily,
+        ["station", "day", "category", "actor"],
+        ["entries", "count", "high"],
+    ) == reference.observation_daily(registry.ledger)
 
 
 def test_snapshots_are_taken_as_often_as_the_journal_pays_for(registry, monkeypatch):
