@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import nullcontext
 from typing import Any
 
 from api.runtime import Runtime
 from benchmarks import data
 from benchmarks.b_single import Bodies, http_caller, load_loop
 from benchmarks.env import DEFAULT_PG_URL, log, median, target
-from benchmarks.server import server, wait_idle
+from benchmarks.server import projector, server, wait_idle
 from ledger.storage import Database
 
 
@@ -35,7 +36,12 @@ def compare(
     runs: int,
     pg_url: str,
     ledger_env: dict[str, str] | None = None,
+    production: bool = False,
 ) -> dict[str, Any]:
+    """``production``: the ledger's API processes without embedded projections, and one
+    ``trygg project`` beside them (on the same machine, so its work is paid for)."""
+    if production:
+        ledger_env = {**(ledger_env or {}), "TRYGG_EMBEDDED_PROJECTIONS": "false"}
     out: dict[str, Any] = {}
     with target(kind, "peer", pg_url=pg_url) as t:
         system = Runtime(t.settings())
@@ -60,7 +66,10 @@ def compare(
                             load_loop(n, seconds, http_caller(peer.base, plain, Bodies("p" + tag)))
                         )
                     for workers in (1, 2):
-                        with server(t, workers=workers, **(ledger_env or {})) as srv:
+                        with (
+                            projector(t) if production else nullcontext(),
+                            server(t, workers=workers, **(ledger_env or {})) as srv,
+                        ):
                             wait_idle(system.engine, system.ledger.events_table, t.schema)
                             got = load_loop(
                                 n,
@@ -108,11 +117,23 @@ def main() -> None:
         default=[],
         help="KEY=VALUE for the ledger's servers, e.g. TRYGG_GROUP_COMMIT_MAX=1 (an A/B)",
     )
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        help="the production layout: API processes with TRYGG_EMBEDDED_PROJECTIONS=false "
+        "and one `trygg project` beside them",
+    )
     args = parser.parse_args()
     ledger_env = dict(pair.split("=", 1) for pair in args.ledger_env)
     results = {
         kind: compare(
-            kind, args.clients or [4, 16], args.seconds, args.runs, args.pg_url, ledger_env
+            kind,
+            args.clients or [4, 16],
+            args.seconds,
+            args.runs,
+            args.pg_url,
+            ledger_env,
+            production=args.production,
         )
         for kind in args.db or ["sqlite", "postgres"]
     }

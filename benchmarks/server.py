@@ -99,6 +99,29 @@ def server(
             proc.wait(5)
 
 
+@contextmanager
+def projector(t: Target) -> Iterator[subprocess.Popen[bytes]]:
+    """``trygg project`` on ``t``: the projection runner and sealer in a process of their
+    own, as in production beside API processes with ``TRYGG_EMBEDDED_PROJECTIONS=false``."""
+    log_file = t.workdir / f"projector-{os.getpid()}-{time.monotonic_ns()}.log"
+    with log_file.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api", "project"],
+            env=t.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 def lag(engine: Engine, events_table: str, schema: str | None) -> tuple[int, int, int]:
     """(head, slowest live projection position, sealed position)."""
     table = f'"{schema}"."{events_table}"' if schema else events_table
