@@ -33,8 +33,11 @@ The first problem is reported with its position and one of: ``modified``,
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -50,6 +53,8 @@ from ledger.eventstore import LogRow, ledger_recorder, log_pages
 from ledger.texts import commitment, refs_in, texts
 
 PAGE = 5000
+#: The page cache of the text references' scratch file (KiB).
+REFS_CACHE_KIB = 32 * 1024
 
 
 @dataclass
@@ -196,120 +201,123 @@ def verify_ledger(
     # 2 and 3. One merged walk over events and sealed leaves.
     tree = TreeBuilder()
     references = _References()
-    events = references.watching(_events(recorder))
-    sealed = _sealed(engine)
-    event = next(events, None)
-    leaf = next(sealed, None)
-    expected_index = 0
-
-    def problem(kind: str, detail: str, position: int | None, index: int | None) -> bool:
-        report.problems.append(Problem(kind, detail, position, index))
-        return len(report.problems) >= stop_after
-
-    def check_roots() -> bool:
-        for label, root in expected_roots.get(tree.size, []):
-            if tree.root() != root:
-                return problem(
-                    "root_mismatch",
-                    f"the log rebuilt from the stored events does not match {label} "
-                    f"(tree size {tree.size})",
-                    None,
-                    tree.size - 1,
-                )
-        return False
-
-    while leaf is not None or (event is not None and event[0] <= sealed_position):
-        if leaf is not None and leaf[0] != expected_index:
-            if problem(
-                "missing",
-                f"leaf {expected_index} is missing from the leaf table",
-                None,
-                expected_index,
-            ):
-                return report
-            expected_index = leaf[0]
-        if event is not None and (leaf is None or event[0] < leaf[1]):
-            if event[0] <= sealed_position:
-                kind = "inserted"
-                detail = f"an event at position {event[0]} that was never sealed"
-                if problem(kind, detail, event[0], None):
-                    return report
-            event = next(events, None)
-            continue
-        assert leaf is not None
-        index, position, originator_id, version, sealed_hash = leaf
-        report.leaves += 1
-        if event is None or event[0] > position:
-            rest_missing = event is None
-            kind = "truncated" if rest_missing else "missing"
-            detail = (
-                f"the log ends before position {position} (leaf {index}); "
-                "sealed events at its tail are gone"
-                if rest_missing
-                else f"the sealed event at position {position} (leaf {index}) is gone"
-            )
-            if problem(kind, detail, position, index):
-                return report
-            leaf = next(sealed, None)
-            expected_index = index + 1
-            continue
-        # the event's position == the leaf's position
-        report.events += 1
-        _, actual_id, actual_version, topic, state = event
-        digest = leaf_hash_of(position, actual_id, actual_version, topic, stored_bytes(state))
-        tree.append(digest)
-        if digest != sealed_hash:
-            if (actual_id, actual_version) != (originator_id, version):
-                kind, detail = _moved(engine, actual_id, actual_version, position)
-            else:
-                kind, detail = "modified", f"the event at position {position} was changed"
-            if problem(kind, detail, position, index):
-                return report
-        if check_roots():
-            return report
-        if progress is not None and report.leaves % 10_000 == 0:
-            progress(report.leaves)
+    try:
+        events = references.watching(_events(recorder))
+        sealed = _sealed(engine)
         event = next(events, None)
         leaf = next(sealed, None)
-        expected_index = index + 1
-    if report.leaves < sealed_size and not report.problems:
-        problem(
-            "truncated",
-            f"the leaf table ends at {report.leaves} of {sealed_size} sealed leaves",
-            None,
-            report.leaves,
-        )
-    while event is not None:  # the unsealed tail: its texts are referenced too
-        report.unsealed += 1
-        event = next(events, None)
-    if report.problems:
-        return report
-    if report.events + report.unsealed and (sealed_size == 0 or not stored):
-        what = "no sealed leaves" if sealed_size == 0 else "no signed checkpoint"
-        problem(
-            "no_audit_trail",
-            f"{report.events + report.unsealed} events exist but there is {what}: "
-            "nothing vouches for them (run `trygg checkpoint` on a trusted copy)",
-            None,
-            None,
-        )
-        return report
-    report.erased_fields = references.erased_fields
-    report.erased_texts = len(references.erased)
-    if _check_texts(engine, references, report, problem):
-        return report
-    for size, labels in expected_roots.items():
-        if size > tree.size and not report.problems:
+        expected_index = 0
+
+        def problem(kind: str, detail: str, position: int | None, index: int | None) -> bool:
+            report.problems.append(Problem(kind, detail, position, index))
+            return len(report.problems) >= stop_after
+
+        def check_roots() -> bool:
+            for label, root in expected_roots.get(tree.size, []):
+                if tree.root() != root:
+                    return problem(
+                        "root_mismatch",
+                        f"the log rebuilt from the stored events does not match {label} "
+                        f"(tree size {tree.size})",
+                        None,
+                        tree.size - 1,
+                    )
+            return False
+
+        while leaf is not None or (event is not None and event[0] <= sealed_position):
+            if leaf is not None and leaf[0] != expected_index:
+                if problem(
+                    "missing",
+                    f"leaf {expected_index} is missing from the leaf table",
+                    None,
+                    expected_index,
+                ):
+                    return report
+                expected_index = leaf[0]
+            if event is not None and (leaf is None or event[0] < leaf[1]):
+                if event[0] <= sealed_position:
+                    kind = "inserted"
+                    detail = f"an event at position {event[0]} that was never sealed"
+                    if problem(kind, detail, event[0], None):
+                        return report
+                event = next(events, None)
+                continue
+            assert leaf is not None
+            index, position, originator_id, version, sealed_hash = leaf
+            report.leaves += 1
+            if event is None or event[0] > position:
+                rest_missing = event is None
+                kind = "truncated" if rest_missing else "missing"
+                detail = (
+                    f"the log ends before position {position} (leaf {index}); "
+                    "sealed events at its tail are gone"
+                    if rest_missing
+                    else f"the sealed event at position {position} (leaf {index}) is gone"
+                )
+                if problem(kind, detail, position, index):
+                    return report
+                leaf = next(sealed, None)
+                expected_index = index + 1
+                continue
+            # the event's position == the leaf's position
+            report.events += 1
+            _, actual_id, actual_version, topic, state = event
+            digest = leaf_hash_of(position, actual_id, actual_version, topic, stored_bytes(state))
+            tree.append(digest)
+            if digest != sealed_hash:
+                if (actual_id, actual_version) != (originator_id, version):
+                    kind, detail = _moved(engine, actual_id, actual_version, position)
+                else:
+                    kind, detail = "modified", f"the event at position {position} was changed"
+                if problem(kind, detail, position, index):
+                    return report
+            if check_roots():
+                return report
+            if progress is not None and report.leaves % 10_000 == 0:
+                progress(report.leaves)
+            event = next(events, None)
+            leaf = next(sealed, None)
+            expected_index = index + 1
+        if report.leaves < sealed_size and not report.problems:
             problem(
                 "truncated",
-                f"{labels[0][0]} covers {size} events; only {tree.size} remain",
+                f"the leaf table ends at {report.leaves} of {sealed_size} sealed leaves",
                 None,
-                tree.size,
+                report.leaves,
             )
-    if witnesses and not report.problems:
-        needed = len(witnesses) if quorum is None else quorum
-        _check_witnesses(engine, stored, witnesses, needed, report, problem)
-    return report
+        while event is not None:  # the unsealed tail: its texts are referenced too
+            report.unsealed += 1
+            event = next(events, None)
+        if report.problems:
+            return report
+        if report.events + report.unsealed and (sealed_size == 0 or not stored):
+            what = "no sealed leaves" if sealed_size == 0 else "no signed checkpoint"
+            problem(
+                "no_audit_trail",
+                f"{report.events + report.unsealed} events exist but there is {what}: "
+                "nothing vouches for them (run `trygg checkpoint` on a trusted copy)",
+                None,
+                None,
+            )
+            return report
+        report.erased_fields = references.erased_fields
+        report.erased_texts = len(references.erased)
+        if _check_texts(engine, references, report, problem):
+            return report
+        for size, labels in expected_roots.items():
+            if size > tree.size and not report.problems:
+                problem(
+                    "truncated",
+                    f"{labels[0][0]} covers {size} events; only {tree.size} remain",
+                    None,
+                    tree.size,
+                )
+        if witnesses and not report.problems:
+            needed = len(witnesses) if quorum is None else quorum
+            _check_witnesses(engine, stored, witnesses, needed, report, problem)
+        return report
+    finally:
+        references.close()
 
 
 def _check_witnesses(
@@ -360,18 +368,68 @@ def _check_witnesses(
 
 
 class _References:
-    """The text references of the entry events walked, and what erasures removed."""
+    """The text references of the entry events walked, and what erasures removed.
+
+    The references go to a temporary SQLite file, not a dictionary: one per free text in
+    the log, they held 335 MB at a million events (benchmarks/NOTES.md); on disk the walk
+    keeps a page of them and the file's cache."""
 
     def __init__(self) -> None:
-        self.referenced: dict[str, int] = {}  # ref -> position of the event holding it
-        self.erased: set[str] = set()
+        self._dir = tempfile.TemporaryDirectory(prefix="trygg-verify-")
+        self.db = sqlite3.connect(Path(self._dir.name) / "refs.db", isolation_level=None)
+        # A scratch file: nothing here needs to survive a crash.
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute(f"PRAGMA cache_size=-{REFS_CACHE_KIB}")
+        self.db.execute(
+            "CREATE TABLE refs (ref TEXT PRIMARY KEY, position INTEGER NOT NULL, "
+            "seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"
+        )
+        self._pending: list[tuple[str, int]] = []
+        self.erased: set[str] = set()  # erasures are rare: what they name stays in memory
         self.erased_fields = 0
+
+    def close(self) -> None:
+        self.db.close()
+        self._dir.cleanup()
 
     def watching(self, events: Iterator[LogRow]) -> Iterator[LogRow]:
         for event in events:
             if event[3].startswith(ENTRY_TOPICS):
                 self._note(event[0], event[3], event[4])
             yield event
+        self.flush()
+
+    def flush(self) -> None:
+        # The first event to hold a reference names it (OR IGNORE keeps the first).
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO refs (ref, position) VALUES (?, ?)", self._pending
+        )
+        self.db.execute("COMMIT")
+        self._pending.clear()
+
+    def find(self, refs: Sequence[str]) -> dict[str, int]:
+        """The position of the event holding each of ``refs`` that an event holds; each
+        found is marked seen."""
+        found: dict[str, int] = {}
+        for start in range(0, len(refs), 500):
+            chunk = refs[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self.db.execute(
+                    f"SELECT ref, position FROM refs WHERE ref IN ({marks})",  # noqa: S608
+                    chunk,
+                ).fetchall()
+            )
+            self.db.execute(f"UPDATE refs SET seen = 1 WHERE ref IN ({marks})", chunk)  # noqa: S608
+        return found
+
+    def unseen(self) -> Iterator[tuple[str, int]]:
+        """References no stored text answered, in log order."""
+        yield from self.db.execute(
+            "SELECT ref, position FROM refs WHERE seen = 0 ORDER BY position"
+        )
 
     def _note(self, position: int, topic: str, state: bytes) -> None:
         try:
@@ -385,7 +443,9 @@ class _References:
             self.erased_fields += len(data.get("fields", []))
         for key in TEXT_KEYS:
             for _, ref in refs_in(data.get(key)):
-                self.referenced.setdefault(ref, position)
+                self._pending.append((ref, position))
+        if len(self._pending) >= PAGE:
+            self.flush()
 
 
 #: Events whose payloads refer to sealed texts: entries, residents' ideas, walk findings.
@@ -402,7 +462,7 @@ def _check_texts(
     problem: Callable[[str, str, int | None, int | None], bool],
 ) -> bool:
     """Every stored text against its reference, and every reference against the rows."""
-    seen: set[str] = set()
+    references.flush()
     after = ""
     while True:
         with engine.connect() as conn:
@@ -412,10 +472,10 @@ def _check_texts(
                 .order_by(texts.c.ref)
                 .limit(PAGE)
             ).all()
+        referenced = references.find([ref for ref, _, _ in rows])
         for ref, salt, text in rows:
             report.texts += 1
-            seen.add(ref)
-            position = references.referenced.get(ref)
+            position = referenced.get(ref)
             if position is None:
                 if problem("text_inserted", f"a text no event refers to ({ref[:12]}…)", None, None):
                     return True
@@ -426,8 +486,8 @@ def _check_texts(
         if len(rows) < PAGE:
             break
         after = rows[-1][0]
-    for ref, position in references.referenced.items():
-        if ref not in seen and ref not in references.erased:
+    for ref, position in references.unseen():
+        if ref not in references.erased:
             detail = (
                 f"a text of the event at position {position} is gone, and no erasure "
                 "record names it"

@@ -263,6 +263,28 @@ def test_verify_catches_a_changed_or_vanished_text(client, keys, registry, cli_e
     assert "text_missing" in failed.stderr
 
 
+def test_verify_catches_a_text_no_event_refers_to(client, keys, registry):
+    """Texts and references are compared page by page (a scratch file, not memory): a row
+    slipped in among them is found, and nothing else is reported."""
+    h = keys.header("partner")
+    for n in range(12):
+        client.post("/v1/activities", json=activity(n, note=f"Lugnt vid entrén {n}"), headers=h)
+    registry.audit.issue_checkpoint()
+    key = registry.audit.signer.verifier_key
+    with registry.engine.begin() as conn:
+        row = conn.execute(text(f"SELECT entry_id, salt FROM {TEXT_TABLE}")).first()
+        conn.execute(
+            text(
+                f"INSERT INTO {TEXT_TABLE} (ref, entry_id, salt, text) "
+                "VALUES (:ref, :entry_id, :salt, 'Inskjuten')"
+            ),
+            {"ref": "0" * 64, "entry_id": row.entry_id, "salt": row.salt},
+        )
+    report = verify_ledger(registry.ledger.recorder, registry.engine, key, stop_after=50)
+    assert [p.kind for p in report.problems] == ["text_inserted"]
+    assert report.texts == 13
+
+
 def test_the_cli_erases_too(client, keys, slipped, cli_env):
     done = trygg(
         "erase", slipped["id"], "--field", "note", "--reason", "Begäran 2022-18", env=cli_env
