@@ -4,6 +4,7 @@ median, the goals checked, profiles' top frames, then the hand-written analysis 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,25 @@ def _sizes(db: dict[str, Any], what: str) -> list[tuple[int, dict[str, Any]]]:
         ((int(size), entry[what]) for size, entry in datasets.items() if what in entry),
         key=lambda item: item[0],
     )
+
+
+def _per_size(
+    store: dict[str, Any],
+    what: str,
+    header: list[str],
+    row: Callable[[int, dict[str, Any], dict[str, Any]], list[str]],
+) -> list[str]:
+    """One table per database of the figures measured at each log size: ``row(size,
+    figures, smallest)`` gives a size's cells (``smallest``: the smallest log's figures)."""
+    out: list[str] = []
+    for kind in DBS:
+        sizes = _sizes(store.get(kind, {}), what)
+        if not sizes:
+            continue
+        out += [f"### {NAMES[kind]}", ""]
+        out += _table(header, [row(size, x, sizes[0][1]) for size, x in sizes])
+        out += [_measured(sizes[-1][1]), ""]
+    return out
 
 
 def goals(store: dict[str, Any]) -> list[list[str]]:
@@ -401,44 +421,33 @@ def _asof(store: dict[str, Any]) -> list[str]:
         "positions, with a health read beside them.",
         "",
     ]
-    for kind in DBS:
-        sizes = _sizes(store.get(kind, {}), "asof")
-        if not sizes:
-            continue
-        rows = []
-        for size, x in sizes:
-            s, p, c = x["summary"], x["progress"], x["crowd"]
-            rows.append(
-                [
-                    f"{size:,}",
-                    _ms(s["live_ms"]),
-                    _ms(s["as_of_ms"]),
-                    f"**{s['ratio']:.2f}**",
-                    _ms(p["live_ms"]),
-                    _ms(p["as_of_ms"]),
-                    f"**{p['ratio']:.2f}**",
-                    f"{c['failures']} failed, {c['seconds']:.2f} s, health ≤ "
-                    f"{c['health_max_ms']:.0f} ms",
-                    _n(x["rows"]["journal"]),
-                ]
-            )
-        out += [f"### {NAMES[kind]}", ""]
-        out += _table(
-            [
-                "events",
-                "summary live ms",
-                "as of ms",
-                "÷ live",
-                "progress live ms",
-                "as of ms",
-                "÷ live",
-                "20 at once",
-                "journal rows",
-            ],
-            rows,
-        )
-        out += [_measured(sizes[-1][1]), ""]
-    return out
+
+    def row(size: int, x: dict[str, Any], _smallest: dict[str, Any]) -> list[str]:
+        s, p, c = x["summary"], x["progress"], x["crowd"]
+        return [
+            f"{size:,}",
+            _ms(s["live_ms"]),
+            _ms(s["as_of_ms"]),
+            f"**{s['ratio']:.2f}**",
+            _ms(p["live_ms"]),
+            _ms(p["as_of_ms"]),
+            f"**{p['ratio']:.2f}**",
+            f"{c['failures']} failed, {c['seconds']:.2f} s, health ≤ {c['health_max_ms']:.0f} ms",
+            _n(x["rows"]["journal"]),
+        ]
+
+    header = [
+        "events",
+        "summary live ms",
+        "as of ms",
+        "÷ live",
+        "progress live ms",
+        "as of ms",
+        "÷ live",
+        "20 at once",
+        "journal rows",
+    ]
+    return out + _per_size(store, "asof", header, row)
 
 
 def _projection(store: dict[str, Any]) -> list[str]:
@@ -451,45 +460,34 @@ def _projection(store: dict[str, Any]) -> list[str]:
         "the same with `json.loads` of every state.",
         "",
     ]
-    for kind in DBS:
-        sizes = _sizes(store.get(kind, {}), "projection")
-        if not sizes:
-            continue
-        rows = []
-        for size, x in sizes:
-            per = ", ".join(f"{k} {v:.1f} s" for k, v in x["per_projection"].items())
-            rows.append(
-                [
-                    f"{size:,}",
-                    _n(x["eps"]),
-                    _n(x["raw_eps"]),
-                    _n(x["raw_json_eps"]),
-                    f"**{x['ratio']:.3f}**",
-                    f"{x['ratio_json']:.3f}",
-                    _mb(x["rss_start"]),
-                    _mb(x["rss_peak"]),
-                    per,
-                    str(x["runs"]),
-                ]
-            )
-        out += [f"### {NAMES[kind]}", ""]
-        out += _table(
-            [
-                "events",
-                "rebuild events/s",
-                "raw scan events/s",
-                "raw scan + json events/s",
-                "ratio vs scan",
-                "ratio vs scan+json",
-                "RSS after start-up",
-                "peak RSS",
-                "per projection",
-                "runs",
-            ],
-            rows,
-        )
-        out += [_measured(sizes[-1][1]), ""]
-    return out
+
+    def row(size: int, x: dict[str, Any], _smallest: dict[str, Any]) -> list[str]:
+        return [
+            f"{size:,}",
+            _n(x["eps"]),
+            _n(x["raw_eps"]),
+            _n(x["raw_json_eps"]),
+            f"**{x['ratio']:.3f}**",
+            f"{x['ratio_json']:.3f}",
+            _mb(x["rss_start"]),
+            _mb(x["rss_peak"]),
+            ", ".join(f"{k} {v:.1f} s" for k, v in x["per_projection"].items()),
+            str(x["runs"]),
+        ]
+
+    header = [
+        "events",
+        "rebuild events/s",
+        "raw scan events/s",
+        "raw scan + json events/s",
+        "ratio vs scan",
+        "ratio vs scan+json",
+        "RSS after start-up",
+        "peak RSS",
+        "per projection",
+        "runs",
+    ]
+    return out + _per_size(store, "projection", header, row)
 
 
 def _reads(store: dict[str, Any]) -> list[str]:
@@ -500,42 +498,31 @@ def _reads(store: dict[str, Any]) -> list[str]:
         "the plain driver. The last columns compare each size's p50 with the smallest log's.",
         "",
     ]
-    for kind in DBS:
-        sizes = _sizes(store.get(kind, {}), "reads")
-        if not sizes:
-            continue
-        base = sizes[0][1]
-        rows = []
-        for size, x in sizes:
-            s, p, r = x["station"], x["promise"], x["raw"]
-            rows.append(
-                [
-                    f"{size:,}",
-                    _n(x["daily_rows"]),
-                    f"{_ms(s['p50_ms'])} / {_ms(s['p95_ms'])} / {_ms(s['p99_ms'])}",
-                    f"{_ms(p['p50_ms'])} / {_ms(p['p95_ms'])} / {_ms(p['p99_ms'])}",
-                    _ms(r["p50_ms"]),
-                    f"{s['p50_ms'] / r['p50_ms']:.1f}",
-                    f"**{s['p50_ms'] / base['station']['p50_ms']:.2f}**",
-                    f"**{p['p50_ms'] / base['promise']['p50_ms']:.2f}**",
-                ]
-            )
-        out += [f"### {NAMES[kind]}", ""]
-        out += _table(
-            [
-                "events",
-                "daily rows",
-                "station summary p50/p95/p99 ms",
-                "promise progress p50/p95/p99 ms",
-                "raw GROUP BY p50 ms",
-                "station ÷ raw",
-                "station vs smallest",
-                "promise vs smallest",
-            ],
-            rows,
-        )
-        out += [_measured(sizes[-1][1]), ""]
-    return out
+
+    def row(size: int, x: dict[str, Any], smallest: dict[str, Any]) -> list[str]:
+        s, p, r = x["station"], x["promise"], x["raw"]
+        return [
+            f"{size:,}",
+            _n(x["daily_rows"]),
+            f"{_ms(s['p50_ms'])} / {_ms(s['p95_ms'])} / {_ms(s['p99_ms'])}",
+            f"{_ms(p['p50_ms'])} / {_ms(p['p95_ms'])} / {_ms(p['p99_ms'])}",
+            _ms(r["p50_ms"]),
+            f"{s['p50_ms'] / r['p50_ms']:.1f}",
+            f"**{s['p50_ms'] / smallest['station']['p50_ms']:.2f}**",
+            f"**{p['p50_ms'] / smallest['promise']['p50_ms']:.2f}**",
+        ]
+
+    header = [
+        "events",
+        "daily rows",
+        "station summary p50/p95/p99 ms",
+        "promise progress p50/p95/p99 ms",
+        "raw GROUP BY p50 ms",
+        "station ÷ raw",
+        "station vs smallest",
+        "promise vs smallest",
+    ]
+    return out + _per_size(store, "reads", header, row)
 
 
 def _audit(store: dict[str, Any]) -> list[str]:

@@ -418,11 +418,10 @@ class _References:
             marks = ", ".join("?" * len(chunk))
             found.update(
                 self.db.execute(
-                    f"SELECT ref, position FROM refs WHERE ref IN ({marks})",  # noqa: S608
+                    f"UPDATE refs SET seen = 1 WHERE ref IN ({marks}) RETURNING ref, position",  # noqa: S608
                     chunk,
                 ).fetchall()
             )
-            self.db.execute(f"UPDATE refs SET seen = 1 WHERE ref IN ({marks})", chunk)  # noqa: S608
         return found
 
     def unseen(self) -> Iterator[tuple[str, int]]:

@@ -30,6 +30,8 @@ ROADS = Principal("k2", Role.partner, "trafikverket")
 STEERING = Principal("k3", Role.steering)
 AUDITOR = Principal("k4", Role.auditor)
 TZ = ZoneInfo("Europe/Stockholm")
+#: The observation totals' key and summed columns, as ``reference.table_rows`` reads them.
+OBSERVATION_TOTALS = (["station", "day", "category", "actor"], ["entries", "count", "high"])
 
 
 def act(who, ext, kind, station, start, end, staff=1, **details):
@@ -326,7 +328,7 @@ def test_observation_totals_by_actor_added_to_an_existing_generation_are_filled(
     runner = views.runner
     generation = runner.live_generation("observations")
     tables = runner.live_tables("observations")
-    key = (["station", "day", "category", "actor"], ["entries", "count", "high"])
+    key = OBSERVATION_TOTALS
     expected = reference.table_rows(registry.engine, tables.daily, *key)
     assert expected == reference.observation_daily(registry.ledger)
     tables.daily.drop(registry.engine)
@@ -345,7 +347,7 @@ def test_an_older_observations_generation_upgrades_in_place(scenario, registry):
     runner = views.runner
     generation = runner.live_generation("observations")
     tables = runner.live_tables("observations")
-    key = (["station", "day", "category", "actor"], ["entries", "count", "high"])
+    key = OBSERVATION_TOTALS
     expected = reference.table_rows(registry.engine, tables.daily, *key)
     september = {"station": None, "start": date(2021, 9, 1), "end": date(2021, 9, 30)}
     situation = views.situation(STEERING, **september)
@@ -621,10 +623,7 @@ def test_a_page_touching_many_buckets_adds_to_them_as_one_at_a_time_would(regist
     assert all(r["week"] == iso_week(r["day"]) and r["month"] == month(r["day"]) for r in rows)
     observations = runner.live_tables("observations")
     assert reference.table_rows(
-        registry.engine,
-        observations.daily,
-        ["station", "day", "category", "actor"],
-        ["entries", "count", "high"],
+        registry.engine, observations.daily, *OBSERVATION_TOTALS
     ) == reference.observation_daily(registry.ledger)
 
 
