@@ -97,6 +97,18 @@ def test_leaf_bytes_contract():
     assert leaf_hash_of(7, oid, 2, "ledger.domain:Händelse", b'{"x": 1}\x00') == leaf_hash(data)
 
 
+def test_leaf_headers_are_the_standard_librarys_compact_json_for_every_character():
+    """The service writes leaf headers with orjson; the offline verifier, anyone's JSON
+    library. Both must give the bytes of compact JSON with UTF-8 kept, for any text."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(characters), 4096):
+        topic = "".join(characters[start : start + 4096])
+        fields = [2**63 - 1, '"id\\', 1, topic]
+        assert leaf_bytes(*fields, b"") == encoder.encode(fields).encode() + b"\n"
+    assert leaf_bytes(2**70, "x", 1, "t", b"") == b'[1180591620717411303424,"x",1,"t"]\n'
+
+
 def test_record_fields(records):
     r = records[1]
     assert list(r) == [
