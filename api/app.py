@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from api import errors, metrics
 from api.dashboard.routes import router as dashboard_router
@@ -76,4 +78,24 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(residents.router)
     app.include_router(public_pages_router)
     app.include_router(dashboard_router)
+    _document_bodies(app, entries.BYTES_BODIES)
     return app
+
+
+def _document_bodies(app: FastAPI, models: Iterable[type[BaseModel]]) -> None:
+    """Add the schemas of bodies that routes read as bytes (``api.schemas.json_body``) to
+    ``/openapi.json``'s components, beside those FastAPI generates."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            found = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, part in schema.pop("$defs", {}).items():
+                    found.setdefault(name, part)
+                found.setdefault(model.__name__, schema)
+        return app.openapi_schema  # type: ignore[return-value]  # set by generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

@@ -354,3 +354,11 @@ WRITE = (*BODY, 403, 409, 507)
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The error answers a route documents: exactly these codes."""
     return {code: {"model": ErrorOut, "description": _WHY[code]} for code in sorted(set(codes))}
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its JSON body as bytes and has the ledger
+    validate it: FastAPI documents only bodies it parses itself (``api.app`` adds the
+    model's schema to the components)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

@@ -32,9 +32,7 @@ from api.demo import (
 from api.runtime import Runtime
 from ledger.access import SYSTEM, Principal, Role
 from ledger.entry_service import ACTIVITY, OBSERVATION
-from ledger.hashing import content_hash
 from ledger.inputs import ActivityIn, ActorIn, ObservationIn, PromiseIn, StationIn
-from ledger.texts import Sealer
 
 PROMISE = "stk-2021-2022"
 PARTNER = "vasttrafik"  # the partner whose key posts over HTTP
@@ -238,14 +236,9 @@ def load(
 def stored_rows(system: Runtime, actor: str, bodies: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The (originator_id, originator_version, topic, state) rows the ledger would store for
     these activity bodies: the same bytes, so raw baselines write the same payload sizes."""
-    mapper = system.ledger.mapper
     rows = []
     for body in bodies:
         entry = ActivityIn.model_validate(body)
-        digest = content_hash(entry.model_dump(mode="python", exclude={"actor"}))
-        entry_id = ACTIVITY.entry_id(actor, entry)
-        fields = Sealer(str(entry_id)).payload(entry.model_dump(mode="json", exclude={"actor"}))
-        event = ACTIVITY.recorded(entry_id, actor, fields, digest)
-        stored = mapper.to_stored_event(event)
+        stored = system.entries.first_event(ACTIVITY, actor, entry).stored
         rows.append((stored.originator_id, stored.originator_version, stored.topic, stored.state))
     return rows

@@ -7,16 +7,17 @@ every command is one method that checks the caller, validates, and ends in one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
 
 from ledger.eventstore import LedgerRecorder, ledger_recorder
 from ledger.settings import Settings
 from ledger.storage import Database
-from ledger.texts import TextStore
+from ledger.texts import TextRow, TextStore
 
 
 def utc_now() -> datetime:
@@ -52,6 +53,20 @@ class Ledger(Application[Any]):
         super()._notify(recordings)
         for listener in self._listeners:
             listener()
+
+    def put_new(self, events: Sequence[StoredEvent], texts: list[TextRow]) -> list[int]:
+        """Store already-mapped first events and their texts in one transaction, tell the
+        listeners, and return the events' positions in order.
+
+        What ``save`` does for new aggregates, minus collecting their pending events and
+        mapping each (``ledger.first_events`` builds the stored events directly). Raises
+        the library's ``IntegrityError`` when any id already has a first event."""
+        positions = self.recorder.insert_events(list(events), texts=texts)
+        if positions is None or len(positions) != len(events):  # pragma: no cover - the
+            # ledger's recorders return every position (tests/integration/test_eventstore.py)
+            raise RuntimeError("the event store did not return the events' positions")
+        self._notify([])
+        return list(positions)
 
     @property
     def store(self) -> LedgerRecorder:

@@ -23,12 +23,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Recording
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import IntegrityError
 
 from ledger.access import Detail, Permission, Principal, Role, may_see
 from ledger.application import Ledger
-from ledger.domain.base import event_time
 from ledger.domain.entries import Activity, Entry, Observation
 from ledger.errors import (
     ExternalIdConflict,
@@ -38,9 +36,20 @@ from ledger.errors import (
     NotFound,
     VersionConflict,
 )
+from ledger.first_events import FirstEvent, FirstEventWriter
 from ledger.group_commit import GroupCommit
 from ledger.hashing import content_hash
-from ledger.inputs import ActivityIn, CorrectionIn, ErasureIn, ObservationIn, RetractionIn, parse
+from ledger.inputs import (
+    ActivityBatchIn,
+    ActivityIn,
+    CorrectionIn,
+    ErasureIn,
+    ObservationBatchIn,
+    ObservationIn,
+    RetractionIn,
+    parse,
+    parse_json,
+)
 from ledger.receipts import (
     BatchItemResult,
     BatchReceipt,
@@ -64,8 +73,6 @@ from ledger.texts import (
 )
 
 EntryIn = ActivityIn | ObservationIn
-#: One write waiting for a group commit: its events and their texts.
-Pending = tuple[list[Any], list[TextRow]]
 
 
 @dataclass(frozen=True)
@@ -73,29 +80,14 @@ class EntryType:
     noun: str
     aggregate: type[Entry]
     model: type[ActivityIn] | type[ObservationIn]
+    batch: type[ActivityBatchIn] | type[ObservationBatchIn]
 
     def entry_id(self, actor: str, entry: EntryIn) -> UUID:
         return self.aggregate.create_id(actor, entry.external_id)
 
-    def recorded(self, entry_id: UUID, actor: str, fields: dict[str, Any], digest: str) -> Any:
-        """A new entry's first ("Recorded") event from its (sealed) fields, made directly
-        rather than by constructing the aggregate and collecting its pending event: the
-        same event (``tests/integration/test_entries.py`` pins the stored bytes), for a
-        fraction of the work on the bulk ingest path. Recording is append-only, so no
-        aggregate state is needed to decide anything here."""
-        return self.aggregate.Recorded(  # type: ignore[attr-defined]  # made by @event("Recorded")
-            originator_id=entry_id,
-            originator_version=self.aggregate.INITIAL_VERSION,
-            timestamp=event_time(),
-            originator_topic=get_topic(self.aggregate),
-            actor=actor,
-            content_hash=digest,
-            **fields,
-        )
 
-
-ACTIVITY = EntryType("activity", Activity, ActivityIn)
-OBSERVATION = EntryType("observation", Observation, ObservationIn)
+ACTIVITY = EntryType("activity", Activity, ActivityIn, ActivityBatchIn)
+OBSERVATION = EntryType("observation", Observation, ObservationIn, ObservationBatchIn)
 SAVE_ATTEMPTS = 3
 
 
@@ -108,13 +100,6 @@ def _digest(entry: EntryIn) -> str:
     return content_hash(without_texts(entry.model_dump(mode="python", exclude={"actor"})))
 
 
-def _sealed_recorded(
-    kind: EntryType, entry_id: UUID, actor: str, entry: EntryIn, digest: str
-) -> tuple[Any, list[TextRow]]:
-    sealer = Sealer(str(entry_id))
-    return kind.recorded(entry_id, actor, sealer.payload(_fields(entry)), digest), sealer.rows
-
-
 class EntryCommands:
     """Commands and queries on entries, on the ledger's application (``app``); stations
     and actors come from the ``registry``."""
@@ -122,9 +107,13 @@ class EntryCommands:
     def __init__(self, app: Ledger, registry: RegistryCommands) -> None:
         self.app = app
         self.registry = registry
+        self._writers = {
+            kind.noun: FirstEventWriter(kind.aggregate, app.mapper)
+            for kind in (ACTIVITY, OBSERVATION)
+        }
         #: Single entries recorded at the same time share a transaction (ledger.group_commit).
-        self.group: GroupCommit[Pending, list[Recording[UUID]]] = GroupCommit(
-            self._append_many, lambda p: self._append(*p), app.settings.group_commit_max
+        self.group: GroupCommit[FirstEvent, int] = GroupCommit(
+            self._put, lambda first: self._put([first])[0], app.settings.group_commit_max
         )
 
     # -- commands ---------------------------------------------------------------------------
@@ -133,13 +122,17 @@ class EntryCommands:
         actor = self._recording_actor(who, entry)
         self._check_entry(entry)
         digest = _digest(entry)
-        entry_id = kind.entry_id(actor, entry)
-        event, texts = _sealed_recorded(kind, entry_id, actor, entry, digest)
+        first = self.first_event(kind, actor, entry, digest)
         try:
-            recordings = self._append_single([event], texts)
+            position = self._put_single(first)
         except IntegrityError:
-            return self._replay_receipt(entry_id, digest, entry)
-        return _receipt(recordings[0])
+            return self._replay_receipt(first.entry_id, digest, entry)
+        return first.receipt(position)
+
+    def record_batch(self, kind: EntryType, who: Principal, body: bytes) -> BatchReceipt:
+        """``record_entries`` for a batch still in its JSON bytes (``{"items": [...]}``),
+        validated in one pass from them (``ledger.inputs.parse_json``)."""
+        return self.record_entries(kind, who, parse_json(kind.batch, body).items)
 
     def record_entries(
         self, kind: EntryType, who: Principal, entries: Sequence[EntryIn]
@@ -170,19 +163,18 @@ class EntryCommands:
 
         stored: dict[UUID, tuple[int, Any, Any]] = {}
         for _attempt in range(SAVE_ATTEMPTS):
-            new = [i for i in first_index.values() if ids[i] not in stored]
-            events, texts = [], []
-            for i in new:
-                event, rows = _sealed_recorded(kind, ids[i], actor, entries[i], digests[i])
-                events.append(event)
-                texts += rows
+            new = [
+                self.first_event(kind, actor, entries[i], digests[i], entry_id=ids[i])
+                for i in first_index.values()
+                if ids[i] not in stored
+            ]
             try:
-                recordings = self._append(events, texts) if events else []
+                positions = self._put(new) if new else []
             except IntegrityError:
                 # Some items were stored before (a retried batch) or by a racing request.
                 stored = self._stored_firsts(list(first_index), ids, digests, entries)
                 continue
-            receipts = {r.domain_event.originator_id: _receipt(r) for r in recordings}
+            receipts = {f.entry_id: f.receipt(p) for f, p in zip(new, positions, strict=True)}
             results = []
             for index, entry_id in enumerate(ids):
                 if entry_id in receipts and first_index[entry_id] == index:
@@ -203,6 +195,24 @@ class EntryCommands:
                     results.append(BatchItemResult(index, "duplicate", dup))
             return BatchReceipt(results)
         raise VersionConflict("the batch kept colliding with concurrent writes; retry it")
+
+    def first_event(
+        self,
+        kind: EntryType,
+        actor: str,
+        entry: EntryIn,
+        digest: str | None = None,
+        *,
+        entry_id: UUID | None = None,
+    ) -> FirstEvent:
+        """The first event ``entry`` would be stored as for ``actor`` (its texts sealed),
+        without storing it."""
+        entry_id = entry_id or kind.entry_id(actor, entry)
+        sealer = Sealer(str(entry_id))
+        values = sealer.payload(_fields(entry))
+        values["actor"] = actor
+        values["content_hash"] = digest or _digest(entry)
+        return self._writers[kind.noun].build(entry_id, values, sealer.rows)
 
     def validate_entries(self, who: Principal, entries: Sequence[EntryIn]) -> None:
         """Check every entry against the store and the clock, storing nothing; raises one
@@ -351,33 +361,16 @@ class EntryCommands:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _append_single(self, events: list[Any], texts: list[TextRow]) -> list[Recording[UUID]]:
+    def _put_single(self, first: FirstEvent) -> int:
         if self.group.max_group <= 1:
-            return self._append(events, texts)
-        return self.group.submit((events, texts))
+            return self._put([first])[0]
+        return self.group.submit(first)
 
-    def _append_many(self, pending: Sequence[Pending]) -> list[list[Recording[UUID]]]:
-        """Several single entries in one transaction; each gets its own recordings back."""
-        recordings = self._append(
-            [e for events, _ in pending for e in events],
-            [t for _, texts in pending for t in texts],
-        )
-        out, start = [], 0
-        for events, _ in pending:
-            out.append(recordings[start : start + len(events)])
-            start += len(events)
-        return out
-
-    def _append(self, events: list[Any], texts: list[TextRow]) -> list[Recording[UUID]]:
-        """Store new entries' first events and their texts in one transaction and tell the
-        listeners.
-
-        What ``Application.save`` does for aggregates, minus collecting pending events
-        and its per-object protocol checks, which cost more than the insert on the bulk
-        path. Raises ``IntegrityError`` when any id already has a first event."""
-        recordings = self.app.events.put(events, texts=texts)
-        self.app._notify(recordings)
-        return recordings
+    def _put(self, firsts: Sequence[FirstEvent]) -> list[int]:
+        """Store new entries' first events and their texts in one transaction; their
+        positions, in order. Raises ``IntegrityError`` when any id already has a first
+        event."""
+        return self.app.put_new([f.stored for f in firsts], [t for f in firsts for t in f.texts])
 
     def _recording_actor(self, who: Principal, entry: EntryIn) -> str:
         actor = who.require_actor()

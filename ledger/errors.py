@@ -5,7 +5,8 @@ to HTTP once)::
 
     LedgerError
     ├── InvalidInput           422  a field is wrong; ``errors`` names each field and why
-    │   └── PersonalDataRejected  422  free text looks like personal data
+    │   ├── PersonalDataRejected  422  free text looks like personal data
+    │   └── InvalidJson           422  the body is not UTF-8 JSON
     ├── Unauthenticated        401  no key, an unknown key or a revoked key
     ├── NotFound               404  no such station, actor, promise, plan, entry
     ├── Forbidden              403  the caller may not do this to this resource
@@ -65,6 +66,10 @@ class InvalidInput(LedgerError):
 
 class PersonalDataRejected(InvalidInput):
     code = "personal_data"
+
+
+class InvalidJson(InvalidInput):
+    code = "invalid_json"
 
 
 class Unauthenticated(LedgerError):

@@ -28,7 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ledger.cleaning import Cleaned, clean_tree
 from ledger.domain.plans import MeasureStatus
-from ledger.errors import FieldError, InvalidInput, PersonalDataRejected
+from ledger.errors import FieldError, InvalidInput, InvalidJson, PersonalDataRejected
 from ledger.rules import sane_date, sane_instant
 from ledger.screening import PERSONAL_DATA
 from ledger.taxonomy import (
@@ -363,6 +363,21 @@ def invalid_input(error: ValidationError, prefix: tuple[str | int, ...] = ()) ->
     errors = field_errors(error, prefix)
     cls = PersonalDataRejected if is_personal_data(error) else InvalidInput
     return cls(errors)
+
+
+def parse_json(model: type[M], body: bytes) -> M:
+    """Validate a JSON body as ``model`` in one pass from its bytes (pydantic-core parses
+    them; no ``json.loads`` first), or raise ``InvalidJson``/``InvalidInput`` naming each
+    bad field."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as e:
+        if any(err["type"] == "json_invalid" for err in e.errors(include_url=False)):
+            reason = e.errors(include_url=False)[0]["msg"]
+            raise InvalidJson(
+                [FieldError("body", reason)], f"the body is not valid UTF-8 JSON: {reason}"
+            ) from None
+        raise invalid_input(e) from None
 
 
 def parse(model: type[M], data: Any, prefix: tuple[str | int, ...] = ()) -> M:

@@ -142,6 +142,22 @@ def test_an_oversize_body_is_413(client, keys):
     assert r.json()["code"] == "body_too_large"
 
 
+def test_a_batch_that_is_not_json_is_422_invalid_json_and_another_media_type_415(client, keys):
+    h = keys.header("partner")
+    for body in (b'{"items": [', b"\xff\xfe{}"):
+        r = client.post(
+            "/v1/activities/batch", content=body, headers={**h, "Content-Type": "application/json"}
+        )
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_json")
+        assert r.json()["errors"][0]["field"] == "body"
+    r = client.post(
+        "/v1/observations/batch", content=b"items", headers={**h, "Content-Type": "text/plain"}
+    )
+    assert (r.status_code, r.json()["code"]) == (415, "unsupported_media_type")
+    r = client.post("/v1/activities/batch", content=b"[]", headers=h)  # no media type: JSON
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "body")
+
+
 def test_a_batch_returns_per_item_results(client, keys):
     h = keys.header("partner")
     client.post("/v1/activities", json=activity(0), headers=h)

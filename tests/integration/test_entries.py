@@ -18,6 +18,7 @@ from ledger.errors import (
     NotFound,
     VersionConflict,
 )
+from ledger.first_events import FirstEventWriter
 from ledger.inputs import (
     ActivityIn,
     CorrectionIn,
@@ -26,6 +27,7 @@ from ledger.inputs import (
     StationIn,
     parse,
 )
+from ledger.receipts import leaf_hash_for
 from ledger.texts import Sealer
 from tests.factories import activity, in_future, observation
 
@@ -56,19 +58,32 @@ def test_recording_returns_id_position_and_version(registry):
     ],
 )
 def test_a_new_entry_is_stored_as_the_aggregate_itself_would_store_it(system, kind, model, body):
-    """The write path makes an entry's first event directly; its stored bytes must be the
-    ones constructing the aggregate would give, or old and new entries would differ."""
+    """The write path builds an entry's stored first event directly (ledger.first_events);
+    its stored bytes must be the ones the aggregate's own event gives through the library's
+    mapper, or old and new entries would differ."""
     entry = parse(model, body)
     at = datetime(2022, 3, 1, 12, 0, tzinfo=UTC)
     entry_id = kind.entry_id("vasttrafik", entry)
     fields = Sealer(str(entry_id)).payload(entry.model_dump(mode="json", exclude={"actor"}))
+    writer = FirstEventWriter(kind.aggregate, system.ledger.mapper)
     with recording_time(at):
-        direct = kind.recorded(entry_id, "vasttrafik", fields, "digest")
-        aggregate = kind.aggregate(actor="vasttrafik", content_hash="digest", **fields)
+        direct = writer.build(entry_id, {**fields, "actor": "vasttrafik", "content_hash": "d"}, [])
+        aggregate = kind.aggregate(actor="vasttrafik", content_hash="d", **fields)
     (via_aggregate,) = aggregate.collect_events()
-    mapper = system.ledger.mapper
     assert aggregate.id == entry_id
-    assert mapper.to_stored_event(direct) == mapper.to_stored_event(via_aggregate)
+    assert direct.stored == system.ledger.mapper.to_stored_event(via_aggregate)
+    assert direct.recorded_at == at
+
+
+def test_a_stored_first_event_reads_back_as_the_entry_it_was_built_from(registry):
+    """What the direct path stored, the library reads as the aggregate: every field, the
+    recording time and the receipt's leaf hash."""
+    receipt = record(registry, activity(note="Trasig belysning"))
+    entry = registry.ledger.repository.get(receipt.id)
+    assert (entry.actor, entry.version, entry.kind) == ("vasttrafik", 1, "security_host_shift")
+    assert entry.created_on.isoformat() == receipt.recorded_at
+    (notification,) = registry.ledger.recorder.select_notifications(receipt.position, 1)
+    assert leaf_hash_for(notification) == receipt.leaf_hash
 
 
 def test_a_replay_with_the_same_content_returns_the_original(registry):
@@ -106,17 +121,17 @@ def test_group_commit_keeps_each_writes_own_answer_under_racing_retries(registry
     in the same groups: the retried entry is stored once and every retry gets its receipt,
     each reuse alone gets 409, and the new entries are all stored."""
     stored = record(registry, activity(20))
-    put = registry.ledger.events.put
+    put = registry.ledger.put_new
     first_commit = threading.Event()
 
-    def slow_put(events, **kwargs):
+    def slow_put(events, texts):
         # The first transaction waits, so that the racing writes queue up behind it.
         if not first_commit.is_set():
             first_commit.set()
             time.sleep(0.2)
-        return put(events, **kwargs)
+        return put(events, texts)
 
-    monkeypatch.setattr(registry.ledger.events, "put", slow_put)
+    monkeypatch.setattr(registry.ledger, "put_new", slow_put)
     before = log_length(registry)
     writes = [("retry", activity(1))] * 8
     writes += [("reuse", activity(20, staff_count=9))] * 2

@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import func, select
 
 from ledger.access import Principal, Role
-from ledger.entry_service import ACTIVITY, _sealed_recorded
+from ledger.entry_service import ACTIVITY
 from ledger.eventstore import LedgerRecorder, log_pages
 from ledger.inputs import ActivityIn, CorrectionIn
 from ledger.texts import texts
@@ -78,10 +78,11 @@ def test_texts_are_stored_with_their_event_or_not_at_all(registry):
     assert text_rows(registry) == 1
     entry = ActivityIn.model_validate(activity(1, note="Annan text"))
     entry_id = ACTIVITY.entry_id("vasttrafik", entry)
-    event, rows = _sealed_recorded(ACTIVITY, entry_id, "vasttrafik", entry, "digest")
-    assert len(rows) == 1
+    first = registry.entries.first_event(ACTIVITY, "vasttrafik", entry)
+    assert first.entry_id == entry_id
+    assert len(first.texts) == 1
     with pytest.raises(IntegrityError):  # version 1 of this id exists
-        registry.ledger.events.put([event], texts=rows)
+        registry.ledger.put_new([first.stored], first.texts)
     assert text_rows(registry) == 1
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from ledger.access import SYSTEM, Principal, Role
-from ledger.entry_service import ACTIVITY, OBSERVATION, _sealed_recorded
+from ledger.entry_service import ACTIVITY, OBSERVATION
 from ledger.inputs import (
     ActionPlanIn,
     ActivityIn,
@@ -759,8 +759,8 @@ def test_a_nul_that_got_into_the_log_parks_on_postgresql_and_the_rest_is_shown(r
     _, valid = act(HOSTS, "nul-1", "patrol", "lerum", "2021-09-07T16:00:00+02:00", None)
     entry = valid.model_copy(update={"external_id": "nul\x00-1"})  # past the door
     entry_id = ACTIVITY.entry_id("vasttrafik", entry)
-    bad_event, _ = _sealed_recorded(ACTIVITY, entry_id, "vasttrafik", entry, "digest")
-    bad = ledger.events.put([bad_event])[0].notification.id
+    bad_event = registry.entries.first_event(ACTIVITY, "vasttrafik", entry, entry_id=entry_id)
+    (bad,) = ledger.put_new([bad_event.stored], bad_event.texts)
     after = registry.entries.record_entry(
         ACTIVITY,
         *act(HOSTS, "ok-2", "patrol", "lerum", "2021-09-08T16:00:00+02:00", None),
