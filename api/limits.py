@@ -235,7 +235,9 @@ class BodySizeLimit:
                 await self.app(scope, receive, send)
                 return
         try:
-            body, tail = await asyncio.wait_for(self._read(receive, max_bytes), self.read_timeout)
+            # A deadline on this task, not ``wait_for``'s extra task per request.
+            async with asyncio.timeout(self.read_timeout):
+                body, tail = await self._read(receive, max_bytes)
         except BodyTooLarge as exc:
             await _answer(scope, receive, send, exc)
             return

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 MAX_POSITION = 2**62
 
 
-def get_audit(request: Request) -> AuditService:
+async def get_audit(request: Request) -> AuditService:  # no thread hop (api.deps)
     return request.app.state.runtime.audit
 
 
