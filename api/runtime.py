@@ -185,5 +185,6 @@ class Runtime:
 
     def close(self) -> None:
         self.stop()
+        self.entries.close()
         self.ledger.close()
         self.engine.dispose()

@@ -16,6 +16,7 @@ their salts instead, and an erased text no longer counts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -119,15 +120,39 @@ class EntryCommands:
     # -- commands ---------------------------------------------------------------------------
 
     def record_entry(self, kind: EntryType, who: Principal, entry: EntryIn) -> Receipt:
-        actor = self._recording_actor(who, entry)
-        self._check_entry(entry)
-        digest = _digest(entry)
-        first = self.first_event(kind, actor, entry, digest)
+        first, digest = self._checked_first(kind, who, entry)
         try:
             position = self._put_single(first)
         except IntegrityError:
             return self._replay_receipt(first.entry_id, digest, entry)
         return first.receipt(position)
+
+    async def record_entry_async(self, kind: EntryType, who: Principal, entry: EntryIn) -> Receipt:
+        """``record_entry`` for a caller on an event loop (the HTTP API): the checks and the
+        event are made on the loop, which they do not block (the station is known in
+        memory), and the write joins a group commit without a worker thread. Whatever would
+        read the database on the way (an unknown station, a replay's receipt, no group
+        commit) runs in a worker thread, as ``record_entry`` does."""
+        if self.group.max_group <= 1 or not self.registry.knows_station(entry.station):
+            return await asyncio.to_thread(self.record_entry, kind, who, entry)
+        first, digest = self._checked_first(kind, who, entry)
+        try:
+            position = await self.group.submit_async(first)
+        except IntegrityError:
+            return await asyncio.to_thread(self._replay_receipt, first.entry_id, digest, entry)
+        return first.receipt(position)
+
+    def close(self) -> None:
+        """Answer the writes still queued for a group commit; take no more."""
+        self.group.close()
+
+    def _checked_first(
+        self, kind: EntryType, who: Principal, entry: EntryIn
+    ) -> tuple[FirstEvent, str]:
+        actor = self._recording_actor(who, entry)
+        self._check_entry(entry)
+        digest = _digest(entry)
+        return self.first_event(kind, actor, entry, digest), digest
 
     def record_batch(self, kind: EntryType, who: Principal, body: bytes) -> BatchReceipt:
         """``record_entries`` for a batch still in its JSON bytes (``{"items": [...]}``),

@@ -1,21 +1,23 @@
 """Group commit: concurrent single writes share one transaction.
 
-While one transaction commits, the writes that arrive queue; the next transaction takes
-them all (up to ``max_group``). Nobody waits on a timer: an idle ledger commits a lone
-write at once, and a busy one pays one lock, one fsync and one ``NOTIFY`` for many
-requests.
+Writes queue; one writer thread takes everything waiting (up to ``max_group``) into the
+next transaction. Nobody waits on a timer: an idle ledger commits a lone write at once,
+and a busy one pays one lock, one fsync and one ``NOTIFY`` for many requests.
 
 Each write keeps its own answer. When a group's transaction fails (for example one of its
 writes repeats an id already stored), each write of the group is tried again on its own, so
 that a failure is only ever the answer of the write that caused it.
 
-The writer that finds nobody committing leads: it commits groups until its own write has
-been answered, then hands the lead to the first write still queued (its thread wakes and
-leads), so no request serves others for longer than its own group takes.
+A write is submitted from a worker thread (``submit`` blocks until it is answered) or from
+an event loop (``await submit_async``): the HTTP path does the latter, so a request costs
+no hand-off to a worker thread, and a whole group's answers go back to the loop in one
+call rather than one wake-up a request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,12 +28,12 @@ R = TypeVar("R")
 
 
 class _Slot(Generic[T, R]):
-    __slots__ = ("done", "error", "item", "lead", "result")
+    """One queued write and, once committed, its answer."""
+
+    __slots__ = ("error", "item", "result")
 
     def __init__(self, item: T) -> None:
         self.item = item
-        self.done = threading.Event()
-        self.lead = False  # woken to lead rather than answered
         self.result: R | None = None
         self.error: BaseException | None = None
 
@@ -39,6 +41,37 @@ class _Slot(Generic[T, R]):
         if self.error is not None:
             raise self.error
         return self.result  # type: ignore[return-value]  # set whenever error is not
+
+
+class _ThreadSlot(_Slot[T, R]):
+    __slots__ = ("done",)
+
+    def __init__(self, item: T) -> None:
+        super().__init__(item)
+        self.done = threading.Event()
+
+
+class _LoopSlot(_Slot[T, R]):
+    __slots__ = ("future", "loop")
+
+    def __init__(self, item: T, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(item)
+        self.loop = loop
+        self.future: asyncio.Future[R] = loop.create_future()
+
+    def settle(self) -> None:
+        """On the loop: hand the answer to the awaiting request (unless it went away)."""
+        if self.future.done():  # the request was cancelled; its write stands
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.result)  # type: ignore[arg-type]  # set when no error
+
+
+def _settle_all(slots: list[_LoopSlot[T, R]]) -> None:
+    for slot in slots:
+        slot.settle()
 
 
 @dataclass
@@ -65,47 +98,61 @@ class GroupCommit(Generic[T, R]):
         self._commit_many = commit_many
         self._commit_one = commit_one
         self.max_group = max_group
-        self._lock = threading.Lock()
+        self._wake = threading.Condition()
         self._queue: list[_Slot[T, R]] = []
-        self._busy = False
+        self._writer: threading.Thread | None = None
+        self._closed = False
         self.stats = GroupStats()
 
     @property
     def waiting(self) -> int:
         """Writes queued for the next transaction."""
-        with self._lock:
+        with self._wake:
             return len(self._queue)
 
     def submit(self, item: T) -> R:
-        slot: _Slot[T, R] = _Slot(item)
-        with self._lock:
-            self._queue.append(slot)
-            leads = not self._busy
-            self._busy = True
-        if not leads:
-            slot.done.wait()
-            if not slot.lead:
-                return slot.outcome()
-            slot.lead = False
-            slot.done.clear()
-        self._lead(slot)
+        """Commit ``item`` and return its result (or raise its error); blocks."""
+        slot: _ThreadSlot[T, R] = _ThreadSlot(item)
+        self._enqueue(slot)
+        slot.done.wait()
         return slot.outcome()
 
-    def _lead(self, own: _Slot[T, R]) -> None:
-        try:
-            while not own.done.is_set():
-                with self._lock:
-                    group = self._queue[: self.max_group]
-                    del self._queue[: self.max_group]
-                self._commit(group)
-        finally:
-            with self._lock:
-                if self._queue:
-                    successor = self._queue[0]
-                    successor.lead = True
-                    successor.done.set()
-                else:
-                    self._busy = False
+    async def submit_async(self, item: T) -> R:
+        """``submit`` for a caller on an event loop, without blocking it."""
+        slot: _LoopSlot[T, R] = _LoopSlot(item, asyncio.get_running_loop())
+        self._enqueue(slot)
+        return await slot.future
+
+    def close(self) -> None:
+        """Answer what is queued, then stop the writer thread."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        if self._writer is not None:
+            self._writer.join(timeout=30)
+
+    def _enqueue(self, slot: _Slot[T, R]) -> None:
+        with self._wake:
+            if self._closed:
+                raise RuntimeError("the ledger is closing; no more writes are taken")
+            self._queue.append(slot)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write, name="group-commit", daemon=True
+                )
+                self._writer.start()
+            self._wake.notify()
+
+    def _write(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                if not self._queue:  # closed, and everything answered
+                    return
+                group = self._queue[: self.max_group]
+                del self._queue[: self.max_group]
+            self._commit(group)
 
     def _commit(self, group: list[_Slot[T, R]]) -> None:
         try:
@@ -124,12 +171,25 @@ class GroupCommit(Generic[T, R]):
                 return
             for s, result in zip(group, results, strict=True):
                 s.result = result
-        finally:
+        except BaseException as error:
             for s in group:
-                if s.result is None and s.error is None:  # interrupted mid-transaction
-                    s.error = RuntimeError("the write's transaction was interrupted")
+                if s.result is None and s.error is None:
+                    s.error = RuntimeError(f"the write's transaction was interrupted: {error!r}")
+        finally:
             self.stats.transactions += 1
             self.stats.writes += len(group)
             self.stats.largest = max(self.stats.largest, len(group))
-            for s in group:
+            self._answer(group)
+
+    @staticmethod
+    def _answer(group: list[_Slot[T, R]]) -> None:
+        on_loops: dict[asyncio.AbstractEventLoop, list[_LoopSlot[T, R]]] = {}
+        for s in group:
+            if isinstance(s, _LoopSlot):
+                on_loops.setdefault(s.loop, []).append(s)
+            elif isinstance(s, _ThreadSlot):
                 s.done.set()
+        for loop, slots in on_loops.items():
+            # A loop that has closed has nobody waiting on it any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle_all, slots)

@@ -120,6 +120,10 @@ class RegistryCommands:
         aggregate = Actor(code=actor.code, name=actor.name, kind=actor.kind.value)
         return self._create_indexed("actors", aggregate, f"actor {actor.code!r}")
 
+    def knows_station(self, code: str) -> bool:
+        """Whether ``find_station(code)`` answers from memory, without the database."""
+        return code in self._station_cache
+
     def find_station(self, code: str) -> Station | None:
         """A registered station, or None. Stations never change once registered, so the
         answer is cached for the life of the process."""

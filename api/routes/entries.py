@@ -62,8 +62,8 @@ def entry_router(
     )
     # The body's type is this factory's argument (activity or observation): FastAPI reads it
     # at run time, where a type checker sees only a variable.
-    def record(body: single, who: Caller, entries: EntriesDep) -> Response:  # type: ignore[valid-type]
-        receipt = entries.record_entry(kind, who, body)
+    async def record(body: single, who: Caller, entries: EntriesDep) -> Response:  # type: ignore[valid-type]
+        receipt = await entries.record_entry_async(kind, who, body)
         return _written(receipt.as_dict(), created=receipt.created)
 
     @router.post(

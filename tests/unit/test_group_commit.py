@@ -101,3 +101,68 @@ def test_an_error_in_a_lone_write_is_its_answer_and_the_next_write_still_commits
     with pytest.raises(ValueError, match="duplicate"):
         group.submit("bad")
     assert group.submit("ok") == "stored ok"
+
+
+def test_writes_from_an_event_loop_share_transactions_and_keep_their_own_answers():
+    """The HTTP path awaits its write on the loop: no worker thread per request, the same
+    answers as from threads, a failing write failing alone."""
+    import asyncio
+
+    store = Store()
+    group = GroupCommit(store.many, store.one)
+
+    async def main():
+        store.gate.clear()  # the first transaction waits until the rest have queued
+        first = asyncio.ensure_future(group.submit_async("first"))
+        await asyncio.to_thread(
+            wait_until, lambda: group.stats.transactions == 0 and not group.waiting
+        )
+        names = ["x", "bad", "y", "z"]
+        rest = [asyncio.ensure_future(group.submit_async(n)) for n in names]
+        await asyncio.to_thread(wait_until, lambda: group.waiting == 4)
+        store.gate.set()
+        answers = await asyncio.gather(first, *rest, return_exceptions=True)
+        return answers
+
+    answers = asyncio.run(main())
+    assert answers[:2] == ["stored first", "stored x"]
+    assert isinstance(answers[2], ValueError)
+    assert answers[3:] == ["stored y", "stored z"]
+    assert group.stats.split == 1
+    group.close()
+
+
+def test_a_request_that_goes_away_leaves_its_write_stored_and_the_writer_running():
+    import asyncio
+
+    store = Store()
+    group = GroupCommit(store.many, store.one)
+
+    async def main():
+        store.gate.clear()
+        gone = asyncio.ensure_future(group.submit_async("gone"))
+        await asyncio.to_thread(wait_until, lambda: not group.waiting)
+        gone.cancel()  # the client disconnected while its write was committing
+        store.gate.set()
+        return await group.submit_async("next")
+
+    assert asyncio.run(main()) == "stored next"
+    assert ["gone"] in store.transactions
+    group.close()
+
+
+def test_closing_answers_what_is_queued_and_refuses_more():
+    store = Store()
+    group = GroupCommit(store.many, store.one)
+    store.gate.clear()
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(group.submit, "first")
+        wait_until(lambda: group.stats.transactions == 0 and group.waiting == 0)
+        queued = pool.submit(group.submit, "queued")
+        wait_until(lambda: group.waiting == 1)
+        closing = pool.submit(group.close)
+        store.gate.set()
+        closing.result()
+        assert (first.result(), queued.result()) == ("stored first", "stored queued")
+    with pytest.raises(RuntimeError, match="closing"):
+        group.submit("late")
