@@ -114,12 +114,12 @@ def test_writes_from_an_event_loop_share_transactions_and_keep_their_own_answers
     async def main():
         store.gate.clear()  # the first transaction waits until the rest have queued
         first = asyncio.ensure_future(group.submit_async("first"))
-        await asyncio.to_thread(
-            wait_until, lambda: group.stats.transactions == 0 and not group.waiting
-        )
+        await asyncio.sleep(0)  # the task runs up to its await: it has queued its write
+        await asyncio.to_thread(wait_until, lambda: not group.waiting)  # the writer took it
         names = ["x", "bad", "y", "z"]
         rest = [asyncio.ensure_future(group.submit_async(n)) for n in names]
-        await asyncio.to_thread(wait_until, lambda: group.waiting == 4)
+        await asyncio.sleep(0)
+        assert group.waiting == 4
         store.gate.set()
         answers = await asyncio.gather(first, *rest, return_exceptions=True)
         return answers
@@ -141,7 +141,8 @@ def test_a_request_that_goes_away_leaves_its_write_stored_and_the_writer_running
     async def main():
         store.gate.clear()
         gone = asyncio.ensure_future(group.submit_async("gone"))
-        await asyncio.to_thread(wait_until, lambda: not group.waiting)
+        await asyncio.sleep(0)  # queued
+        await asyncio.to_thread(wait_until, lambda: not group.waiting)  # being committed
         gone.cancel()  # the client disconnected while its write was committing
         store.gate.set()
         return await group.submit_async("next")

@@ -12,8 +12,22 @@ FORBIDDEN = {
 }
 
 
+def parse(path: Path) -> ast.Module:
+    """``ast.parse``, tried again on CPython 3.11's spurious "AST constructor recursion
+    depth mismatch" SystemError: its AST state is shared between threads
+    (python/cpython#106905), and other threads of this test process may be compiling
+    (a live server rendering templates) while this one parses."""
+    source = path.read_text(encoding="utf-8")
+    for _ in range(2):
+        try:
+            return ast.parse(source)
+        except SystemError:
+            continue
+    return ast.parse(source)
+
+
 def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse(path)
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -45,7 +59,7 @@ def module_name(path: Path) -> str:
 def module_imports(path: Path, known: set[str]) -> set[str]:
     """The project modules ``path`` imports, type-only imports and imports inside
     functions included (``from x import y`` counts ``x.y`` when that is a module)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse(path)
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
