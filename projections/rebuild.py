@@ -42,6 +42,8 @@ def rebuild(
                 name=name, generation=generation, position=0, state="building", updated_at=_now()
             )
         )
+    # The whole log is about to be read page by page: the planner must know its size.
+    runner.store.refresh_statistics()
     tables = runner.tables(name, generation)
     # Secondary indexes are built once at the end: maintaining them row by row while the
     # whole log streams in cost more than building them from the finished tables.

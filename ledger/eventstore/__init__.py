@@ -52,6 +52,10 @@ class LedgerRecorder(Protocol):
         """Each version of one aggregate → its position in the log."""
         ...
 
+    def refresh_statistics(self) -> None:
+        """Have the database's planner look at the log again (before reading all of it)."""
+        ...
+
     def first_events(self, originator_ids: list[UUID]) -> dict[UUID, tuple[int, StoredEvent]]:
         """The first stored event (version 1) and its position for each id that has one."""
         ...

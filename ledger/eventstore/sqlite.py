@@ -82,6 +82,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             rows = c.fetchall()
         return [(r[0], canonical_id(r[1]), r[2], r[3], r[4]) for r in rows]
 
+    def refresh_statistics(self) -> None:
+        """Nothing to do: a log page walks the rowid, whatever SQLite knows of the table."""
+
     def event_positions(self, originator_id: UUID) -> dict[int, int]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
