@@ -133,25 +133,6 @@ def _field_name(loc: tuple[str | int, ...]) -> str | None:
     return None
 
 
-#: Verdicts of ``clean_text`` on field names and on values of structured fields, which
-#: repeat in every item of a batch (a 1,000-item batch spent most of its cleaning on the
-#: same dozen keys and codes). Never free text: nothing a person wrote lingers here.
-_KNOWN: dict[tuple[str, bool], tuple[str, str | None]] = {}
-_KNOWN_MAX = 4096
-_KNOWN_LEN = 64
-
-
-def _clean_known(value: str, multiline: bool) -> tuple[str, str | None]:
-    verdict = _KNOWN.get((value, multiline))
-    if verdict is None:
-        verdict = clean_text(value, multiline=multiline)
-        if len(value) <= _KNOWN_LEN:
-            if len(_KNOWN) >= _KNOWN_MAX:
-                _KNOWN.clear()
-            _KNOWN[(value, multiline)] = verdict
-    return verdict
-
-
 class Cleaned(dict[str, Any]):
     """An object ``clean_tree`` has already cleaned and screened. Commands nested in a
     command (a batch's items) receive these and do not clean them again: their text was
@@ -179,16 +160,10 @@ def _clean(
         problems.append(TextProblem(loc, f"is nested more than {MAX_DEPTH} levels deep"))
         return None
     if isinstance(data, str):
-        multiline = name in MULTILINE_FIELDS
-        if name in STRUCTURED_FIELDS:
-            text, why = _clean_known(data, multiline)
-            if why is not None:
-                problems.append(TextProblem(loc, why))
-            return text
-        text, why = clean_text(data, multiline=multiline)
+        text, why = clean_text(data, multiline=name in MULTILINE_FIELDS)
         if why is not None:
             problems.append(TextProblem(loc, why))
-        else:
+        elif name not in STRUCTURED_FIELDS:
             only = IDENTIFIER_CHECKS if name in IDENTIFIER_FIELDS else None
             reason = personal_data_reason(text, only)
             if reason is not None:
@@ -198,7 +173,7 @@ def _clean(
         out = Cleaned()
         for key, value in data.items():
             if isinstance(key, str):
-                key, why = _clean_known(key, False)
+                key, why = clean_text(key, multiline=False)
                 if why is not None:
                     problems.append(TextProblem((*loc, key), f"the field name {why}"))
                 out[key] = _clean(value, (*loc, key), key, problems)

@@ -16,13 +16,13 @@ their salts instead, and an erased text no longer counts.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from anyio import to_thread
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
@@ -134,12 +134,12 @@ class EntryCommands:
         read the database on the way (an unknown station, a replay's receipt, no group
         commit) runs in a worker thread, as ``record_entry`` does."""
         if self.group.max_group <= 1 or not self.registry.knows_station(entry.station):
-            return await asyncio.to_thread(self.record_entry, kind, who, entry)
+            return await to_thread.run_sync(self.record_entry, kind, who, entry)
         first, digest = self._checked_first(kind, who, entry)
         try:
             position = await self.group.submit_async(first)
         except IntegrityError:
-            return await asyncio.to_thread(self._replay_receipt, first.entry_id, digest, entry)
+            return await to_thread.run_sync(self._replay_receipt, first.entry_id, digest, entry)
         return first.receipt(position)
 
     def close(self) -> None:

@@ -81,11 +81,12 @@ class FirstEventWriter:
 
     def build(self, entry_id: UUID, values: dict[str, Any], texts: list[TextRow]) -> FirstEvent:
         """``values`` holds every field of the event (``actor``, ``content_hash`` and the
-        entry's sealed fields); a missing or unexpected one is a ``KeyError``/``TypeError``
-        here, as the event's constructor would raise."""
-        if len(values) != len(self.fields):
-            unexpected = sorted(set(values) - set(self.fields))
-            raise TypeError(f"unexpected fields for {self.topic}: {unexpected}")
+        entry's sealed fields); a missing or unexpected one is a ``TypeError``, as the
+        event's constructor would raise."""
+        if values.keys() != set(self.fields):
+            missing = sorted(set(self.fields) - values.keys())
+            unexpected = sorted(values.keys() - set(self.fields))
+            raise TypeError(f"{self.topic}: missing {missing}, unexpected {unexpected}")
         at = event_time()
         state: dict[str, Any] = {"timestamp": at, "originator_topic": self.aggregate_topic}
         for name in self.fields:

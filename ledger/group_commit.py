@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from ledger.errors import Unavailable
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -71,7 +73,11 @@ class _LoopSlot(_Slot[T, R]):
 
 def _settle_all(slots: list[_LoopSlot[T, R]]) -> None:
     for slot in slots:
-        slot.settle()
+        try:
+            slot.settle()
+        except Exception as error:  # one odd answer must not strand the rest
+            if not slot.future.done():
+                slot.future.set_exception(RuntimeError(f"the write's answer was lost: {error!r}"))
 
 
 @dataclass
@@ -134,13 +140,12 @@ class GroupCommit(Generic[T, R]):
     def _enqueue(self, slot: _Slot[T, R]) -> None:
         with self._wake:
             if self._closed:
-                raise RuntimeError("the ledger is closing; no more writes are taken")
-            self._queue.append(slot)
+                raise Unavailable("the ledger is shutting down; retry shortly", retry_after=5)
             if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write, name="group-commit", daemon=True
-                )
-                self._writer.start()
+                writer = threading.Thread(target=self._write, name="group-commit", daemon=True)
+                writer.start()  # before it is recorded: a thread that failed to start is none
+                self._writer = writer
+            self._queue.append(slot)
             self._wake.notify()
 
     def _write(self) -> None:

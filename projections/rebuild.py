@@ -32,6 +32,8 @@ def rebuild(
     """Rebuild ``name`` from position 0; returns the new live generation."""
     if name not in runner.projections:
         raise KeyError(name)
+    # The whole log is about to be read page by page: the planner must know its size.
+    runner.store.refresh_statistics()
     with runner.engine.begin() as conn:
         newest = conn.execute(
             select(func.max(tracking.c.generation)).where(tracking.c.name == name)
@@ -42,8 +44,6 @@ def rebuild(
                 name=name, generation=generation, position=0, state="building", updated_at=_now()
             )
         )
-    # The whole log is about to be read page by page: the planner must know its size.
-    runner.store.refresh_statistics()
     tables = runner.tables(name, generation)
     # Secondary indexes are built once at the end: maintaining them row by row while the
     # whole log streams in cost more than building them from the finished tables.

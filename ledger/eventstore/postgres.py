@@ -17,19 +17,25 @@ transaction (see ``ledger.eventstore``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
+from psycopg.errors import LockNotAvailable
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from ledger.eventstore import LogRow
 from ledger.eventstore.sqlite import ID_CHUNK
 from ledger.texts import TEXT_TABLE, TextRow
+
+log = logging.getLogger(__name__)
+#: Changed rows since the last ANALYZE that make the statistics stale, at least (else a fifth).
+STALE_ROWS = 10_000
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
@@ -120,10 +126,33 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         # Without statistics (a log loaded a moment ago, before autovacuum's ANALYZE) the
         # planner takes the log page's position range for a few hundred rows and sorts the
         # whole tail on disk for every page, instead of walking the position index: at 1M
-        # events, 1 s a page and more than half of a rebuild (benchmarks/ANALYSIS.md). An
-        # ANALYZE samples 30,000 rows whatever the log's length.
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("ANALYZE {}").format(self._table))
+        # events, 1 s a page and more than half of a rebuild (benchmarks/ANALYSIS.md).
+        # ANALYZE samples 30,000 rows whatever the log's length, but holds a lock that the
+        # inserts' EXCLUSIVE lock waits for, so it runs only when the statistics are
+        # missing or stale, and gives up rather than queue behind (and stall) writers.
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT last_analyze IS NULL AND last_autoanalyze IS NULL AS never, "
+                "n_mod_since_analyze AS changed, n_live_tup AS rows FROM pg_stat_user_tables "
+                "WHERE schemaname = %s AND relname = %s",
+                (self.datastore.schema or "public", self.events_table_name),
+            )
+            found = curs.fetchone()
+        fresh = found is not None and not found["never"]
+        if fresh and found["changed"] <= max(STALE_ROWS, found["rows"] // 5):
+            return
+        try:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute("SET LOCAL lock_timeout = '2s'")
+                curs.execute(SQL("ANALYZE {}").format(self._table))
+        except OperationalError as error:
+            if not isinstance(error.__cause__, LockNotAvailable):
+                raise
+            log.warning(
+                "skipped ANALYZE of %s: writers hold the table; the rebuild reads with the "
+                "statistics it has",
+                self.events_table_name,
+            )
 
     def event_positions(self, originator_id: UUID) -> dict[int, int]:
         query = SQL(

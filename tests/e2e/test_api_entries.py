@@ -156,6 +156,10 @@ def test_a_batch_that_is_not_json_is_422_invalid_json_and_another_media_type_415
     assert (r.status_code, r.json()["code"]) == (415, "unsupported_media_type")
     r = client.post("/v1/activities/batch", content=b"[]", headers=h)  # no media type: JSON
     assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "body")
+    # JSON that only Python's parser reads (a lone surrogate escape) is named where it is.
+    lone = json.dumps({"items": [activity(1, note="x")]}).replace('"x"', '"\\ud800"')
+    r = client.post("/v1/activities/batch", content=lone.encode(), headers=h)
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "items.0.note")
 
 
 def test_a_batch_returns_per_item_results(client, keys):

@@ -4,6 +4,7 @@ and erased in the events' own transaction."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -114,7 +115,7 @@ def test_a_log_read_from_the_start_walks_the_position_index_once_statistics_are_
     topics = ["ledger.domain.entries:Activity.Recorded"]
     with registry.engine.connect() as conn:
         analyzed = conn.exec_driver_sql(
-            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s",
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s AND schemaname = current_schema()",
             (registry.ledger.events_table,),
         ).scalar_one()
         plan = "\n".join(
@@ -129,3 +130,35 @@ def test_a_log_read_from_the_start_walks_the_position_index_once_statistics_are_
         )
     assert analyzed
     assert "Sort" not in plan, plan
+
+
+def test_refreshing_statistics_gives_way_to_writers_and_skips_fresh_ones(registry, caplog):
+    """ANALYZE holds a lock the inserts wait for: with a writer on the table it gives up
+    within seconds instead of stalling every write behind it, and statistics that are
+    fresh are not gathered again."""
+    if registry.database.is_sqlite:
+        return  # nothing is gathered on SQLite (see the test above)
+    store = registry.ledger.store
+    table = registry.ledger.events_table
+    record(registry, 1)
+    with registry.engine.connect() as writer:
+        writer.exec_driver_sql(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # as an insert does
+        started = time.monotonic()
+        store.refresh_statistics()
+        assert time.monotonic() - started < 10
+        writer.rollback()
+    assert "skipped ANALYZE" in caplog.text
+
+    def analyzed_at():
+        with registry.engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s AND schemaname = current_schema()",
+                (table,),
+            ).scalar_one()
+
+    store.refresh_statistics()
+    first = analyzed_at()
+    assert first is not None
+    record(registry, 2)
+    store.refresh_statistics()  # one new row: the statistics are still fresh
+    assert analyzed_at() == first

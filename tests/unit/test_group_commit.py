@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from ledger.errors import Unavailable
 from ledger.group_commit import GroupCommit
 
 
@@ -165,5 +166,5 @@ def test_closing_answers_what_is_queued_and_refuses_more():
         store.gate.set()
         closing.result()
         assert (first.result(), queued.result()) == ("stored first", "stored queued")
-    with pytest.raises(RuntimeError, match="closing"):
+    with pytest.raises(Unavailable, match="shutting down"):  # 503 with Retry-After
         group.submit("late")
