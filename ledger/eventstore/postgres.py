@@ -138,8 +138,11 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 (self.datastore.schema or "public", self.events_table_name),
             )
             found = curs.fetchone()
-        fresh = found is not None and not found["never"]
-        if fresh and found["changed"] <= max(STALE_ROWS, found["rows"] // 5):
+        if (
+            found is not None
+            and not found["never"]
+            and found["changed"] <= max(STALE_ROWS, found["rows"] // 5)
+        ):
             return
         try:
             with self.datastore.transaction(commit=True) as curs:
