@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.runtime import Runtime
 from ledger.access import Principal
@@ -20,6 +21,15 @@ from ledger.registry_service import RegistryCommands
 from projections.views import Views
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tl_…`")
+
+
+async def body_as(request: Request, accepted: tuple[str, ...], missing: str) -> bytes:
+    """The body of a route that reads it as bytes, if its media type is one of ``accepted``
+    (a missing ``Content-Type`` counts as ``missing``; ``…+json`` as JSON); else 415."""
+    media = request.headers.get("content-type", missing).split(";")[0].strip().lower()
+    if media not in accepted and not (media.endswith("+json") and "application/json" in accepted):
+        raise StarletteHTTPException(415, f"send it as {' or '.join(accepted)}")
+    return await request.body()
 
 
 def get_runtime(request: Request) -> Runtime:

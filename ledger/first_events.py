@@ -23,10 +23,9 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from ledger.audit.leaf import leaf_hash_of
 from ledger.domain.base import event_time
 from ledger.domain.entries import Entry
-from ledger.receipts import Receipt
+from ledger.receipts import Receipt, leaf_hash_for
 from ledger.texts import TextRow
 
 #: The attributes every event has that the stored state leaves out (the library keeps
@@ -50,13 +49,7 @@ class FirstEvent:
             position=position,
             version=self.stored.originator_version,
             recorded_at=self.recorded_at.isoformat(),
-            leaf_hash=leaf_hash_of(
-                position,
-                str(self.entry_id),
-                self.stored.originator_version,
-                self.stored.topic,
-                self.stored.state,
-            ).hex(),
+            leaf_hash=leaf_hash_for(self.stored, position),
         )
 
 

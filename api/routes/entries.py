@@ -11,9 +11,8 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import Caller, EntriesDep
+from api.deps import Caller, EntriesDep, body_as
 from api.schemas import (
     BODY,
     READ,
@@ -81,11 +80,7 @@ def entry_router(
     async def record_batch(request: Request, who: Caller, entries: EntriesDep) -> Response:
         # The body goes to the ledger as bytes, validated there in one pass: FastAPI's own
         # parsing (json.loads, then validating the objects) would read it twice.
-        media = request.headers.get("content-type", "application/json")
-        media = media.split(";")[0].strip().lower()
-        if media != "application/json" and not media.endswith("+json"):
-            raise StarletteHTTPException(415, "send the batch as application/json")
-        body = await request.body()
+        body = await body_as(request, ("application/json",), missing="application/json")
         receipt = await run_in_threadpool(entries.record_batch, kind, who, body)
         return _written(receipt.as_dict(), created=bool(receipt.created))
 

@@ -14,9 +14,8 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import Caller, get_runtime
+from api.deps import Caller, body_as, get_runtime
 from api.routes.audit import MAX_POSITION
 from api.routes.views import MinPosition
 from api.schemas import (
@@ -222,10 +221,8 @@ def record_surveys(request: Request, body: SurveyBatchIn, who: Caller) -> dict[s
     },
 )
 async def import_surveys(request: Request, who: Caller) -> dict[str, Any]:
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in ("text/csv", "application/octet-stream"):
-        raise StarletteHTTPException(415, "send the file as text/csv")
-    items = parse_survey_csv(await request.body())
+    body = await body_as(request, ("text/csv", "application/octet-stream"), missing="")
+    items = parse_survey_csv(body)
     return _stored(await run_in_threadpool(get_runtime(request).surveys.record, who, items))
 
 
